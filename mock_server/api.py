@@ -1,0 +1,104 @@
+"""The resource operations: security -> validation -> ledger -> JSON.
+
+Which operations exist, their paths, methods and scopes all come from the spec; this module
+adds what the spec cannot say: how each operation reads the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, request
+
+from .auth import TokenService, authorize
+from .errors import ApiError, json_response
+from .ledger import Ledger, format_amount, format_timestamp
+from .validation import RequestInvalid, SpecValidator
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One resource operation of the spec."""
+
+    operation_id: str
+    path: str
+    method: str
+    scopes: frozenset[str]
+
+
+def resource_operations(spec: Mapping[str, Any]) -> list[Operation]:
+    """The operations secured by OAuth bearer tokens, with the scopes each requires."""
+    operations = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for requirement in operation.get("security", []):
+                if "oauth2" in requirement:
+                    operations.append(Operation(operation["operationId"], path, method,
+                                                frozenset(requirement["oauth2"])))
+    return operations
+
+
+def render_balances(ledger: Ledger) -> dict[str, Any]:
+    """The body of ``GET /user/balances/``."""
+    return {
+        "account": {c: format_amount(v) for c, v in ledger.balances().items()},
+        "sub_accounts": {c: format_amount(v) for c, v in ledger.sub_account_totals().items()},
+        "statistics": ledger.statistics(),
+    }
+
+
+def render_history(ledger: Ledger, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of ``GET /user/balances/history/`` for validated parameters."""
+    limit, offset = params["limit"], params["offset"]
+    entries, total = ledger.page(params.get("currency"), params.get("type"), limit, offset)
+    return {
+        "history": [
+            {
+                "timestamp": format_timestamp(e.timestamp),
+                "currency": e.currency,
+                "type": e.type,
+                "amount": format_amount(e.amount),
+                "balance_after": format_amount(e.balance_after),
+            }
+            for e in entries
+        ],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+class Resources:
+    """Answers the resource operations from one ledger."""
+
+    def __init__(self, ledger: Ledger, tokens: TokenService, validator: SpecValidator) -> None:
+        self._ledger = ledger
+        self._tokens = tokens
+        self._validator = validator
+        # The ledger never changes, so neither does this body.
+        self._balances = json_response(render_balances(ledger)).get_data()
+        self._handlers: dict[str, Callable[[Mapping[str, Any]], Response]] = {
+            "getAccountBalances": lambda params: json_response(self._balances),
+            "getBalanceHistory": lambda params: json_response(render_history(self._ledger, params)),
+        }
+
+    def view(self, operation: Operation) -> Callable[[], Response]:
+        """The Flask view of ``operation``: the request pipeline, in order."""
+        handler = self._handlers[operation.operation_id]
+
+        def serve() -> Response:
+            grant = self._tokens.verify(request.headers.get("Authorization"))
+            authorize(grant, operation.scopes)
+            try:
+                params = self._validator.query(operation.path, operation.method, request.query_string)
+            except RequestInvalid as invalid:
+                names = ", ".join(invalid.details)
+                raise ApiError(400, "invalid_request", f"Invalid query parameters: {names}.",
+                               invalid.details) from None
+            return handler(params)
+
+        serve.__name__ = operation.operation_id
+        return serve
+

@@ -1,0 +1,64 @@
+"""The application factory: wires the pieces, nothing else."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, Request
+from werkzeug.routing import RequestRedirect
+
+from .api import Resources, resource_operations
+from .auth import TokenService, token_view
+from .errors import not_found, register_error_handlers
+from .ledger import Profile, generate
+from .settings import Settings
+from .spec import load_spec
+from .validation import SpecValidator
+
+log = logging.getLogger("balances_mock")
+
+TOKEN_PATH = "/o/token/"
+MAX_BODY_BYTES = 64 * 1024
+"""A token request is a few hundred bytes; anything far larger is refused with 413."""
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """A WSGI app serving the balances API from one deterministic ledger.
+
+    Everything a request needs (spec, ledger, validators) is built here, once, so workers
+    forked from this app share it and requests do no set-up work.
+    """
+    settings = settings or Settings()
+    spec = load_spec()
+    secret = settings.token_secret
+    if not secret:
+        secret = secrets.token_urlsafe(32)
+        log.warning("No token secret set (--token-secret or BALANCES_MOCK_TOKEN_SECRET): using a "
+                    "random one, so other processes and replicas reject this one's tokens.")
+
+    tokens = TokenService(settings.clients, secret, settings.token_ttl)
+    validator = SpecValidator(spec)
+    ledger = generate(settings.seed, Profile(entries=settings.entries))
+    resources = Resources(ledger, tokens, validator)
+
+    app = _Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.add_url_rule(TOKEN_PATH, "obtainToken", token_view(tokens, validator, TOKEN_PATH),
+                     methods=["POST"], provide_automatic_options=False)
+    for operation in resource_operations(spec):
+        app.add_url_rule(operation.path, operation.operation_id, resources.view(operation),
+                         methods=[operation.method.upper()], provide_automatic_options=False)
+    register_error_handlers(app)
+    return app
+
+
+class _Flask(Flask):
+    """Flask, except that a path without its trailing slash is not redirected but 404 with
+    a hint, as the spec says: a client that drops the slash should learn it at once."""
+
+    def raise_routing_exception(self, request: Request) -> None:
+        redirect = request.routing_exception
+        if isinstance(redirect, RequestRedirect):
+            raise not_found(request.path, did_you_mean=request.path + "/")
+        super().raise_routing_exception(request)

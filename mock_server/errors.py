@@ -1,0 +1,111 @@
+"""Every error the mock answers, and the one place they become responses.
+
+Two bodies exist, as on the real API: the API's envelope
+``{"error": {"code", "message", "details"}}`` on every path, and the RFC 6749 token error
+``{"error", "error_description"}`` on ``/o/token/`` (django-oauth-toolkit's). Views raise;
+the handlers registered here serialize.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+log = logging.getLogger("balances_mock")
+
+JSON = "application/json"
+
+
+class ApiError(Exception):
+    """An error answered in the API's envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+        self.headers = dict(headers or {})
+
+
+class TokenError(Exception):
+    """An RFC 6749 section 5.2 error from the token endpoint."""
+
+    def __init__(self, error: str, description: str, status: int = 400,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.headers = dict(headers or {})
+
+
+def not_found(path: str, did_you_mean: str | None = None) -> ApiError:
+    """404 for a path the API does not have; ``did_you_mean`` names the one it has."""
+    if did_you_mean:
+        return ApiError(404, "not_found", f"No such path: {path}. Did you mean {did_you_mean}? "
+                        "Paths end with a slash.", {"path": path, "did_you_mean": did_you_mean})
+    return ApiError(404, "not_found", f"No such path: {path}.", {"path": path})
+
+
+def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The API's error body; the only place it is built."""
+    return {"error": {"code": code, "message": message, "details": dict(details or {})}}
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A compact JSON response, serialized the way Django REST framework does (bytes are
+    taken as already serialized)."""
+    if not isinstance(body, bytes):
+        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(body, status=status, headers=dict(headers or {}), content_type=JSON)
+
+
+def _api_error(error: ApiError) -> Response:
+    return json_response(envelope(error.code, error.message, error.details), error.status, error.headers)
+
+
+def _token_error(error: TokenError) -> Response:
+    body = {"error": error.error, "error_description": error.description}
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache", **error.headers}
+    return json_response(body, error.status, headers)
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Werkzeug's own errors (routing, malformed requests) in the envelope, never HTML."""
+    status = error.code or 500
+    if status == 404:
+        return _api_error(not_found(request.path))
+    if isinstance(error, MethodNotAllowed):
+        allowed = sorted(error.valid_methods or ())
+        return _api_error(ApiError(
+            405, "method_not_allowed", f"Method {request.method} is not allowed on {request.path}.",
+            {"allowed_methods": allowed}, {"Allow": ", ".join(allowed)},
+        ))
+    code = "invalid_request" if status == 400 else (error.name or "error").lower().replace(" ", "_")
+    return _api_error(ApiError(status, code, error.description or error.name))
+
+
+def _unexpected(error: Exception) -> Response:
+    """A bug in the mock: the traceback goes to the log, never to the client."""
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    return _api_error(ApiError(500, "server_error", "An unexpected error occurred."))
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(TokenError, _token_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

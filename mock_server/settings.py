@@ -1,0 +1,99 @@
+"""Every knob of the mock in one frozen object, and the OAuth clients it knows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_SEED = 1
+DEFAULT_ENTRIES = 300
+DEFAULT_TOKEN_TTL = 3600  # seconds; the value most documentation pages give
+
+
+@dataclass(frozen=True)
+class Client:
+    """An OAuth client allowed to use the client-credentials grant."""
+
+    client_id: str
+    client_secret: str
+    scopes: frozenset[str]
+
+
+DEMO_CLIENTS = (
+    Client("demo", "demo-secret", frozenset({"read", "write"})),
+    Client("demo-read", "demo-secret", frozenset({"read"})),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``create_app`` needs; the CLI builds it from flags and environment variables."""
+
+    seed: int = DEFAULT_SEED
+    entries: int = DEFAULT_ENTRIES
+    clients: tuple[Client, ...] = DEMO_CLIENTS
+    token_secret: str | None = field(default=None, repr=False)
+    """Signs tokens. None: a random one, so other processes reject this one's tokens."""
+    token_ttl: int = DEFAULT_TOKEN_TTL
+
+
+class ClientsFileError(ValueError):
+    """A clients file that cannot be used; the message names the file and the entry."""
+
+
+def load_clients(path: Path, known_scopes: Iterable[str]) -> tuple[Client, ...]:
+    """Clients from a YAML file, shaped as::
+
+        clients:
+          - client_id: ci-bot
+            client_secret: s3cret
+            scopes: [read, write]     # or "read write"
+    """
+    known = frozenset(known_scopes)
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ClientsFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    except yaml.YAMLError as error:
+        raise ClientsFileError(f"{path}: not valid YAML: {error}") from None
+    entries = document.get("clients") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ClientsFileError(f"{path}: expected a top-level 'clients:' list")
+    clients = [_client(entry, f"{path}: clients[{i}]", known) for i, entry in enumerate(entries)]
+    ids = [c.client_id for c in clients]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ClientsFileError(f"{path}: client_id listed twice: {', '.join(duplicates)}")
+    return tuple(clients)
+
+
+def _client(entry: Any, where: str, known: frozenset[str]) -> Client:
+    if not isinstance(entry, dict):
+        raise ClientsFileError(f"{where}: expected a mapping with client_id, client_secret, scopes")
+    values = {}
+    for key in ("client_id", "client_secret"):
+        value = entry.get(key)
+        if not isinstance(value, str) or not value:
+            raise ClientsFileError(f"{where}.{key}: required, a non-empty string")
+        values[key] = value
+    scopes = entry.get("scopes", sorted(known))
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise ClientsFileError(f"{where}.scopes: expected a list of scopes or a space-separated string")
+    unknown = sorted(set(scopes) - known)
+    if unknown:
+        raise ClientsFileError(
+            f"{where}.scopes: unknown scope {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return Client(values["client_id"], values["client_secret"], frozenset(scopes))
+
+
+def merge_clients(base: Iterable[Client], extra: Iterable[Client]) -> tuple[Client, ...]:
+    """``base`` plus ``extra``; a client in ``extra`` replaces one of the same id."""
+    merged = {c.client_id: c for c in base}
+    merged.update((c.client_id, c) for c in extra)
+    return tuple(merged.values())
