@@ -1,0 +1,45 @@
+"""Installed from a wheel, with no checkout in sight, the mock still finds its spec and serves."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SPEC_PATH, start_server
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """The project's wheel unpacked into a folder of its own (dependencies come from this venv)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(out), str(ROOT)], check=True, timeout=300)
+    wheel = next(out.glob("balances_mock-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("mock_server/openapi.yaml") == SPEC_PATH.read_bytes()
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True, timeout=300)
+    return target
+
+
+def test_wheel_serves_without_the_checkout(installed, tmp_path):
+    env = {"PYTHONPATH": str(installed)}
+    where = subprocess.run([sys.executable, "-c", "import mock_server.spec as s; print(s.spec_path())"],
+                           capture_output=True, text=True, env={**os.environ, **env}, cwd=tmp_path, check=True)
+    assert where.stdout.strip().startswith(str(installed))
+    mock = start_server(env=env, cwd=tmp_path)
+    try:
+        assert mock.get("/user/balances/history/", mock.token()).json()["total"] == 300
+    finally:
+        mock.stop()
+
+
+def test_console_script_is_declared(installed):
+    entry_points = next(installed.glob("balances_mock-*.dist-info")) / "entry_points.txt"
+    assert "balances-mock = mock_server.cli:main" in entry_points.read_text()
