@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +17,7 @@ PATHS = ["/user/balances/", "/user/balances/history/", "/user/balances/history/?
 
 
 def test_banner_names_url_and_demo_clients(server):
-    banner = "".join(server.output[:10])
+    banner = "".join(server.output)
     assert server.url.startswith("http://127.0.0.1:")
     assert "demo / demo-secret: read write" in banner
     assert "demo-read / demo-secret: read" in banner
@@ -114,3 +115,27 @@ def test_help_lists_every_option():
     for option in ("--host", "--port", "--workers", "--seed", "--entries", "--clients",
                    "--token-secret", "--token-ttl", "--quiet", "BALANCES_MOCK_TOKEN_SECRET"):
         assert option in result.stdout
+
+
+def test_quiet_turns_the_access_log_off_and_token_ttl_sets_expires_in():
+    mock = start_server("--quiet", "--token-ttl", "120")
+    try:
+        response = requests.post(f"{mock.url}/o/token/", data={"grant_type": "client_credentials"},
+                                 auth=("demo", "demo-secret"), timeout=10)
+        assert response.json()["expires_in"] == 120
+        mock.get("/user/balances/history/?limit=2&offset=9", response.json()["access_token"])
+    finally:
+        mock.stop()
+    assert not any("offset=9" in line for line in mock.output)
+
+
+def test_ctrl_c_stops_cleanly():
+    mock = start_server()
+    mock.process.send_signal(signal.SIGINT)
+    assert mock.process.wait(timeout=15) == 0
+
+
+def test_console_script_runs():
+    script = Path(sys.executable).with_name("balances-mock")
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "serve" in result.stdout
