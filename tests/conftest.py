@@ -29,6 +29,13 @@ class MockServer:
     process: subprocess.Popen
     url: str
     output: list[str] = field(default_factory=list)
+    printed: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for_line(self, text: str, start: int = 0, timeout: float = 10) -> None:
+        """Block until the server has printed a line containing ``text``."""
+        with self.printed:
+            found = self.printed.wait_for(lambda: any(text in line for line in self.output[start:]), timeout)
+        assert found, f"the server never printed {text!r}"
 
     def token(self, client_id: str = "demo", secret: str = "demo-secret", scope: str | None = None) -> str:
         data = {"grant_type": "client_credentials"}
@@ -55,28 +62,36 @@ class MockServer:
 
 def start_server(*args: str, command: list[str] | None = None, env: dict[str, str] | None = None,
                  cwd: Path | None = None) -> MockServer:
-    """Start a server and wait until it prints its URL (it binds port 0, so no races)."""
+    """Start ``balances-mock serve`` on port 0 and wait until it prints its URL (no port races)."""
     command = command or [sys.executable, "-m", "mock_server"]
-    full = [*command, "serve", "--port", "0", "--workers", "2", "--token-secret", SECRET, *args]
-    process = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    return launch([*command, "serve", "--port", "0", "--workers", "2", "--token-secret", SECRET, *args],
+                  env=env, cwd=cwd)
+
+
+def launch(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> MockServer:
+    """Run a server command and wait for its ``... at http://host:port`` line."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, cwd=cwd)
     output: list[str] = []
+    printed = threading.Condition()
     found = threading.Event()
     url: list[str] = []
 
     def pump() -> None:
         for line in process.stdout:  # keeps draining, so the server never blocks on a full pipe
-            output.append(line)
+            with printed:
+                output.append(line)
+                printed.notify_all()
             if not found.is_set() and " at http://" in line:
-                url.append(line.split(" at ", 1)[1].strip())
+                url.append(line.split(" at ", 1)[1].split()[0].strip())
                 found.set()
         found.set()
 
     threading.Thread(target=pump, daemon=True).start()
     if not found.wait(START_TIMEOUT) or not url:
         process.kill()
-        raise RuntimeError("mock server did not start:\n" + "".join(output))
-    return MockServer(process, url[0], output)
+        raise RuntimeError(f"{command} did not start:\n" + "".join(output))
+    return MockServer(process, url[0], output, printed)
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,8 @@ def test_access_log_has_one_line_per_request_without_secrets(server, token):
     server.get(marker, token)
     requests.post(f"{server.url}/o/token/", data={"grant_type": "client_credentials"},
                   auth=("demo", "demo-secret"), timeout=10)
+    server.wait_for_line(marker)
+    server.wait_for_line('"POST /o/token/')
     log = "".join(server.output)
     assert sum(marker in line for line in server.output) == 1
     assert token not in log and "demo-secret\n" not in log.replace("demo / demo-secret", "")
