@@ -1,0 +1,164 @@
+"""How the suite talks to an implementation: only through HTTP, politely.
+
+One ``ContractClient`` per run sends every request of the suite (schemathesis' included): it
+counts them against a budget, honours ``Retry-After`` on 429 instead of failing, and gets
+tokens through the real client-credentials flow, refreshing them before they expire.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+TOKEN_PATH = "/o/token/"
+REFRESH_MARGIN = 60
+"""Seconds before expiry at which a token is replaced."""
+MAX_RETRY_AFTER = 120
+"""The longest a single 429 may make the suite wait."""
+MAX_429_RETRIES = 5
+
+
+class BudgetExhausted(Exception):
+    """The run has sent as many requests as it was allowed to."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A client id and secret, or a ready bearer token."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.token or (self.client_id and self.client_secret))
+
+
+class ContractClient:
+    """A ``requests.Session`` with a request budget and 429 back-off."""
+
+    def __init__(self, base_url: str, max_requests: int, timeout: float = 30,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_requests = max_requests
+        self.sent = 0
+        self.timeout = timeout
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.session = _BudgetedSession(self)
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, self.url(path), **kwargs)
+
+    def get(self, path: str, token: str | None = None, params: Mapping[str, Any] | None = None,
+            headers: Mapping[str, str] | None = None) -> requests.Response:
+        sent_headers = dict(headers or {})
+        if token is not None:
+            sent_headers["Authorization"] = f"Bearer {token}"
+        return self.request("GET", path, params=params, headers=sent_headers)
+
+    def count(self) -> None:
+        with self._lock:
+            if self.sent >= self.max_requests:
+                raise BudgetExhausted(
+                    f"the request budget of {self.max_requests} is spent; raise it with --max-requests "
+                    "(or BALANCES_MAX_REQUESTS) if the implementation can take more")
+            self.sent += 1
+
+
+class _BudgetedSession(requests.Session):
+    def __init__(self, owner: ContractClient) -> None:
+        super().__init__()
+        self._owner = owner
+        self.headers["User-Agent"] = "balances-contract-tests"
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self._owner.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        for _ in range(MAX_429_RETRIES + 1):
+            self._owner.count()
+            response = super().request(method, url, *args, **kwargs)
+            if response.status_code != 429:
+                return response
+            self._owner._sleep(_retry_after(response))
+        return response
+
+
+def _retry_after(response: requests.Response) -> float:
+    try:
+        return min(max(float(response.headers.get("Retry-After", "1")), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0
+
+
+class TokenSource:
+    """Bearer tokens for one credential, from ``/o/token/``, renewed before they expire."""
+
+    def __init__(self, client: ContractClient, credentials: Credentials, scope: str | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._credentials = credentials
+        self._scope = scope
+        self._clock = clock
+        self._token: str | None = credentials.token
+        self._expires_at = float("inf") if credentials.token else 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def can_request_tokens(self) -> bool:
+        return bool(self._credentials.client_id and self._credentials.client_secret)
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at - REFRESH_MARGIN:
+                self._token, lifetime = self._fetch()
+                self._expires_at = self._clock() + lifetime
+            return self._token
+
+    def _fetch(self) -> tuple[str, float]:
+        data = {"grant_type": "client_credentials"}
+        if self._scope:
+            data["scope"] = self._scope
+        response = self._client.request(
+            "POST", TOKEN_PATH, data=data,
+            auth=(self._credentials.client_id or "", self._credentials.client_secret or ""))
+        try:
+            body = response.json()
+            return str(body["access_token"]), float(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError):
+            raise RuntimeError(
+                f"Could not obtain a token for client {self._credentials.client_id!r}: POST {TOKEN_PATH} "
+                f"answered {response.status_code} {response.text[:300]!r}. Check the credentials "
+                "(--client-id/--client-secret or BALANCES_CLIENT_ID/BALANCES_CLIENT_SECRET).") from None
+
+
+def curl(response: requests.Response) -> str:
+    """A curl command that repeats the request of ``response``, with credentials redacted."""
+    request = response.request
+    parts = ["curl", "-X", request.method or "GET"]
+    for name, value in request.headers.items():
+        if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length"}:
+            continue
+        if name.lower() == "authorization":
+            scheme = value.split(" ", 1)[0]
+            value = f"{scheme} [REDACTED]" if " " in value else "[REDACTED]"
+        parts += ["-H", f"{name}: {value}"]
+    if request.body:
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        if "client_secret" in body:
+            body = "&".join("client_secret=[REDACTED]" if p.startswith("client_secret=") else p
+                            for p in body.split("&"))
+        parts += ["--data", body]
+    parts.append(request.url or "")
+    return shlex.join(parts)

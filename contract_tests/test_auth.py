@@ -1,0 +1,103 @@
+"""Authentication and scopes, on the resources and at the token endpoint."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from . import checks
+from .client import TOKEN_PATH
+from .conftest import BALANCES, HISTORY
+
+RESOURCES = [BALANCES, HISTORY]
+
+
+def broken_signature(token: str) -> str:
+    """The same token with its signature changed (a JWT's third part, or the last characters)."""
+    head, dot, signature = token.rpartition(".")
+    if dot and signature:
+        swapped = "A" * len(signature) if set(signature) != {"A"} else "B" * len(signature)
+        return f"{head}.{swapped}"
+    return token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+
+
+def other_subject(token: str) -> str | None:
+    """A JWT whose claims were edited without re-signing, or None if the token is no JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    claims["scope"] = "read write admin"
+    edited = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{parts[0]}.{edited}.{parts[2]}"
+
+
+def assert_unauthenticated(response, rule: str) -> None:
+    checks.status_is(response, [401], rule)
+    checks.error_body_is_the_envelope(response, response.request.path_url, "GET")
+
+
+@pytest.mark.parametrize("path", RESOURCES)
+def test_no_token_is_401(client, path):
+    assert_unauthenticated(client.get(path), "a request without a token is 401")
+
+
+@pytest.mark.parametrize("path", RESOURCES)
+def test_malformed_token_is_401(client, path):
+    assert_unauthenticated(client.get(path, token="not-a-token"), "a malformed token is 401")
+
+
+@pytest.mark.parametrize("path", RESOURCES)
+def test_broken_signature_is_401(client, token, path):
+    assert_unauthenticated(client.get(path, token=broken_signature(token)), "a token with a broken signature is 401")
+
+
+def test_edited_claims_are_401(client, token):
+    edited = other_subject(token)
+    if edited is None:
+        pytest.skip("the implementation's tokens are not JWTs, so their claims cannot be edited")
+    assert_unauthenticated(client.get(HISTORY, token=edited), "a token whose claims were edited is 401")
+
+
+@pytest.mark.scopes
+def test_read_only_token_on_balances_is_403(client, read_tokens):
+    response = client.get(BALANCES, read_tokens.token())
+    checks.status_is(response, [403], "balances need read AND write: a read-only token is 403")
+    checks.error_body_is_the_envelope(response, BALANCES, "GET")
+
+
+@pytest.mark.scopes
+def test_read_only_token_reads_history(client, read_tokens):
+    checks.status_is(client.get(HISTORY, read_tokens.token()), [200], "the history needs only read")
+
+
+def test_wrong_client_secret_is_invalid_client(client, client_credentials):
+    response = client.request("POST", TOKEN_PATH, data={"grant_type": "client_credentials"},
+                              auth=(client_credentials.client_id, client_credentials.client_secret + "-wrong"))
+    checks.status_is(response, [400, 401], "a wrong client secret is refused (RFC 6749 invalid_client)")
+    checks.error_body_is_the_envelope(response, TOKEN_PATH, "POST")
+    checks.error_code_is(response, "invalid_client", "a wrong client secret is invalid_client")
+
+
+def test_unsupported_grant_type(client, client_credentials):
+    response = client.request("POST", TOKEN_PATH, data={"grant_type": "password", "username": "u", "password": "p"},
+                              auth=(client_credentials.client_id, client_credentials.client_secret))
+    checks.status_is(response, [400], "an unsupported grant type is 400 (RFC 6749)")
+    checks.error_body_is_the_envelope(response, TOKEN_PATH, "POST")
+    checks.error_code_is(response, "unsupported_grant_type", "an unsupported grant is unsupported_grant_type")
+
+
+def test_client_credentials_grant_issues_a_bearer_token(client, client_credentials):
+    response = client.request("POST", TOKEN_PATH, data={"grant_type": "client_credentials"},
+                              auth=(client_credentials.client_id, client_credentials.client_secret))
+    checks.status_is(response, [200], "valid client credentials get a token")
+    body = response.json()
+    if str(body.get("token_type", "")).lower() != "bearer" or not body.get("access_token"):
+        raise checks.violation("the token response is a Bearer token", "token_type Bearer and an access_token",
+                               response.text[:200], response)
+    checks.status_is(client.get(HISTORY, body["access_token"]), [200], "a fresh token reads the history")

@@ -1,0 +1,48 @@
+"""Filters: every entry matches, and the per-currency totals add up to the whole."""
+
+from __future__ import annotations
+
+from . import checks
+from .conftest import BALANCES
+
+
+def currencies_in(client, token, walk) -> tuple[list[str], int]:
+    account = client.get(BALANCES, token).json().get("account", {})
+    entries, totals, _ = walk(100)
+    seen = list(dict.fromkeys([*account, *(e["currency"] for e in entries)]))
+    return seen, totals[0]
+
+
+def test_currency_filter_matches_exactly_and_totals_add_up(client, token, history, walk):
+    currencies, total = currencies_in(client, token, walk)
+    parts, response = {}, None
+    for currency in currencies:
+        response, page = history(currency=currency, limit=100)
+        checks.entries_match_filters(response, page["history"], {"currency": currency})
+        parts[currency] = page["total"]
+    checks.totals_add_up(response, parts, total, "currency")
+
+
+def test_type_filter_matches_exactly(history, walk):
+    entries, _, _ = walk(100)
+    for type_ in dict.fromkeys(["deposit", "withdrawal", *(e["type"] for e in entries)]):
+        response, page = history(type=type_, limit=100)
+        checks.entries_match_filters(response, page["history"], {"type": type_})
+
+
+def test_combined_filters_match_exactly(history, walk):
+    entries, _, _ = walk(100)
+    if not entries:
+        return
+    filters = {"currency": entries[0]["currency"], "type": entries[0]["type"]}
+    response, page = history(limit=100, **filters)
+    checks.entries_match_filters(response, page["history"], filters)
+    expected = [e for e in entries if all(e[k] == v for k, v in filters.items())]
+    if len(entries) == page["total"] or len(expected) >= 100:
+        checks.walk_matches_reference(page["history"], expected[: len(page["history"])], 100, response)
+
+
+def test_unknown_filter_values_give_an_empty_page(history):
+    response, page = history(currency="NOT-A-CURRENCY-XYZ")
+    checks.status_is(response, [200], "an unknown currency matches nothing (200, empty page)")
+    checks.offset_past_the_end_is_empty(response, page, 0)

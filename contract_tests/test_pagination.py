@@ -1,0 +1,62 @@
+"""Pagination and ordering: every entry exactly once, newest first, whatever the page size."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import checks
+from .conftest import HISTORY
+
+
+@pytest.mark.parametrize("limit", [1, 7, 25])
+def test_paging_gives_every_entry_once_in_order(walk, history, limit):
+    """Pages of ``limit`` walked to the window's end equal the pages of 100. Limit 1 costs a
+    request per entry, so it walks only the newest 40."""
+    reference, _, _ = walk(100)
+    if limit == 1:
+        entries, totals, response = [], [], None
+        for offset in range(min(len(reference), 40)):
+            response, page = history(limit=1, offset=offset)
+            entries += page["history"]
+            totals.append(page["total"])
+    else:
+        entries, totals, response = walk(limit)
+    window = len(entries) if limit == 1 else len(reference)
+    checks.walk_matches_reference(entries[:window], reference[:window], limit, response)
+    checks.total_is_constant(response, totals)
+
+
+def test_pages_echo_limit_and_offset_and_are_full_but_at_the_end(history):
+    _, first = history(limit=10, offset=0)
+    total = first["total"]
+    for limit, offset in [(10, 0), (3, 5), (100, 0), (5, max(total - 2, 0))]:
+        response, page = history(limit=limit, offset=offset)
+        checks.page_echoes_paging(response, page, limit, offset)
+        checks.page_size_is_bounded(response, page, limit, offset)
+        checks.total_is_constant(response, [total, page["total"]])
+
+
+def test_default_page_is_limit_20_offset_0(client, token):
+    response = client.get(HISTORY, token)
+    checks.status_is(response, [200], "the history answers without parameters")
+    page = response.json()
+    checks.page_echoes_paging(response, page, 20, 0)
+    checks.page_size_is_bounded(response, page, 20, 0)
+
+
+def test_offset_past_the_end_gives_an_empty_page(history, client, token):
+    _, first = history(limit=1)
+    total = first["total"]
+    response = client.get(HISTORY, token, params={"offset": total + 10})
+    checks.offset_past_the_end_is_empty(response, response.json(), total)
+
+
+def test_history_is_newest_first(walk):
+    entries, _, response = walk(100)
+    checks.newest_first(response, entries)
+
+
+def test_order_is_stable_between_calls(client, token):
+    first = client.get(HISTORY, token, params={"limit": 100})
+    second = client.get(HISTORY, token, params={"limit": 100})
+    checks.same_response(first, second)

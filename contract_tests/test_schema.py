@@ -1,0 +1,51 @@
+"""Schema conformance, property-based: schemathesis generates valid and invalid requests for
+every operation of the spec and runs all its default checks, plus our envelope and paging
+checks, on every response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis import GenerationMode
+
+from . import checks  # noqa: F401  (registers the envelope and paging checks with schemathesis)
+from .client import TOKEN_PATH, BudgetExhausted, ContractClient, TokenSource
+from .conftest import ContractSettings
+
+
+@pytest.fixture(scope="session")
+def contract_schema(spec: dict[str, Any], settings: ContractSettings, main_tokens: TokenSource) -> Any:
+    schema = schemathesis.openapi.from_dict(spec)
+    schema.config.update(base_url=settings.base_url)
+    schema.config.seed = settings.seed
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        max_examples=settings.examples,
+        deterministic=True,
+        database="none",
+    )
+
+    class Bearer:
+        """Real tokens from the client-credentials flow on every operation but the token endpoint."""
+
+        def get(self, case: Any, ctx: Any) -> str:
+            return main_tokens.token()
+
+        def set(self, case: Any, data: str, ctx: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    schema.auth(refresh_interval=None).skip_for(path=TOKEN_PATH)(Bearer)
+    return schema
+
+
+schema = schemathesis.pytest.from_fixture("contract_schema")
+
+
+@schema.parametrize()
+def test_operation_conforms_to_the_spec(case: Any, client: ContractClient) -> None:
+    try:
+        case.call_and_validate(session=client.session)
+    except BudgetExhausted as spent:
+        pytest.skip(str(spent))
