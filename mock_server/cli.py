@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
+
+import contract_tests
+from contract_tests.conftest import OPTIONS as CONTRACT_OPTIONS
 
 from .app import create_app
 from .server import ServerOptions, serve
@@ -92,3 +96,38 @@ def serve_command(host: str, port: int, workers: int, seed: int, entries: int,
 
     serve(app, ServerOptions(host=host, port=port, workers=workers, access_log=not quiet), announce)
 
+
+
+def _contract_options(command):  # noqa: ANN001, ANN202
+    """The contract suite's own options (contract_tests/conftest.py), offered here too."""
+    for option in reversed(CONTRACT_OPTIONS):
+        if option.flag != "--base-url":
+            default = f" Default: {option.default}." if option.default else ""
+            command = click.option(option.flag, default=None,
+                                   help=f"{option.help}{default} [env: {option.env}]")(command)
+    return command
+
+
+@main.command("contract", context_settings={"ignore_unknown_options": True})
+@click.argument("base_url")
+@_contract_options
+@click.option("--junitxml", type=click.Path(dir_okay=False), help="Write a JUnit XML report for CI.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def contract_command(base_url: str, junitxml: str | None, pytest_args: tuple[str, ...], **options: str | None
+                     ) -> None:
+    """Check the API at BASE_URL against the contract (the bundled contract_tests suite).
+
+    Exits 0 when the implementation keeps the contract. Any further arguments go to pytest,
+    e.g. `-m "not ledger"` to skip the reconciliation rules or `-k auth` to run some rules.
+    """
+    import pytest
+
+    suite = Path(contract_tests.__file__).resolve().parent
+    args = [str(suite), "--base-url", base_url, "-p", "no:cacheprovider", "--rootdir", str(suite.parent)]
+    for option in CONTRACT_OPTIONS:
+        value = options.get(option.flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            args += [option.flag, value]
+    if junitxml:
+        args += ["--junitxml", junitxml]
+    sys.exit(int(pytest.main([*args, *pytest_args])))

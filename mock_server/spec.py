@@ -1,5 +1,5 @@
-"""Where the contract lives: ``spec/openapi.yaml`` in a checkout, packaged beside this
-module in a wheel (see ``pyproject.toml``), so an installed mock needs no checkout."""
+"""Where the contract lives: ``spec/openapi.yaml`` in a checkout, ``mock_server/spec/`` in a
+wheel (see ``pyproject.toml``), so an installed mock needs no checkout."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ _HERE = Path(__file__).resolve().parent
 
 def spec_path() -> Path:
     """The path of the OpenAPI document this package serves."""
-    for candidate in (_HERE / "openapi.yaml", _HERE.parent / "spec" / "openapi.yaml"):
+    for candidate in (_HERE / "spec" / "openapi.yaml", _HERE.parent / "spec" / "openapi.yaml"):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"openapi.yaml is neither in {_HERE} nor in {_HERE.parent / 'spec'}")
+    raise FileNotFoundError(f"openapi.yaml is neither in {_HERE / 'spec'} nor in {_HERE.parent / 'spec'}")
 
 
 @cache

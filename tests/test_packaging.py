@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -21,7 +22,8 @@ def installed(tmp_path_factory) -> Path:
                     "-w", str(out), str(ROOT)], check=True, timeout=300)
     wheel = next(out.glob("balances_mock-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
-        assert archive.read("mock_server/openapi.yaml") == SPEC_PATH.read_bytes()
+        assert archive.read("mock_server/spec/openapi.yaml") == SPEC_PATH.read_bytes()
+        assert archive.read("contract_tests/openapi.yaml") == SPEC_PATH.read_bytes()
     target = tmp_path_factory.mktemp("site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True, timeout=300)
@@ -43,3 +45,33 @@ def test_wheel_serves_without_the_checkout(installed, tmp_path):
 def test_console_script_is_declared(installed):
     entry_points = next(installed.glob("balances_mock-*.dist-info")) / "entry_points.txt"
     assert "balances-mock = mock_server.cli:main" in entry_points.read_text()
+
+
+def test_contract_command_runs_from_the_wheel(installed, server, tmp_path):
+    report = tmp_path / "contract.xml"
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "contract", server.url, "--client-id", "demo",
+         "--client-secret", "demo-secret", "--read-client-id", "demo-read", "--read-client-secret", "demo-secret",
+         "--junitxml", str(report)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(installed)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    where = subprocess.run([sys.executable, "-c", "import contract_tests; print(contract_tests.__file__)"],
+                           capture_output=True, text=True, cwd=tmp_path,
+                           env={**os.environ, "PYTHONPATH": str(installed)})
+    assert where.stdout.startswith(str(installed))
+    suite = ET.parse(report).getroot()
+    assert int(suite.find("testsuite").get("tests")) >= 35 and suite.find("testsuite").get("failures") == "0"
+
+
+def test_contract_command_fails_on_a_broken_implementation(installed, tmp_path):
+    mock = start_server("--token-ttl", "60")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "mock_server", "contract", mock.url, "--client-id", "demo",
+             "--client-secret", "wrong-secret"],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(installed)})
+    finally:
+        mock.stop()
+    assert result.returncode != 0
+    assert "Could not obtain a token for client 'demo'" in result.stdout
