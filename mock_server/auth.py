@@ -19,7 +19,8 @@ import jwt
 from flask import Response, request
 from werkzeug.datastructures import Authorization
 
-from .errors import ApiError, TokenError, json_response
+from .errors import ApiError, TokenError
+from .serializer import json_response
 from .settings import Client
 from .validation import BODY, RequestInvalid, SpecValidator
 

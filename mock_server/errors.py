@@ -8,7 +8,6 @@ the handlers registered here serialize.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-log = logging.getLogger("balances_mock")
+from .serializer import json_response
 
-JSON = "application/json"
+log = logging.getLogger("balances_mock")
 
 
 class ApiError(Exception):
@@ -63,14 +62,6 @@ def not_found(path: str, did_you_mean: str | None = None) -> ApiError:
 def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The API's error body; the only place it is built."""
     return {"error": {"code": code, "message": message, "details": dict(details or {})}}
-
-
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    """A compact JSON response, serialized the way Django REST framework does (bytes are
-    taken as already serialized)."""
-    if not isinstance(body, bytes):
-        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    return Response(body, status=status, headers=dict(headers or {}), content_type=JSON)
 
 
 def _api_error(error: ApiError) -> Response:
