@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from array import array
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from faker import Faker
@@ -94,6 +94,18 @@ class Ledger:
         self._amounts = amounts
         self._balances_after = balances_after
         self._index = _build_index(len(self.currencies), currency_codes, type_codes)
+
+    @classmethod
+    def from_entries(cls, currencies: Sequence[str], entries: Iterable[Entry],
+                     wallets: Sequence[Wallet] = ()) -> Ledger:
+        """A ledger of given entries in booking order (oldest first), e.g. read from a file."""
+        columns = array("q"), array("B"), array("B"), array("q"), array("q")
+        code = {currency: i for i, currency in enumerate(currencies)}
+        for e in entries:
+            for column, value in zip(columns, (e.timestamp, code[e.currency], TYPES.index(e.type), e.amount,
+                                               e.balance_after), strict=True):
+                column.append(value)
+        return cls(currencies, *columns, wallets=wallets)
 
     def __len__(self) -> int:
         return len(self._timestamps)
@@ -187,9 +199,12 @@ class Profile:
     """Chance in percent that an entry is a deposit (always one when the balance is zero)."""
     wallets: int = 4
     """How many sub-account wallets the account has."""
+    amount_digits: tuple[int, int] | None = None
+    """Size of an ordinary movement in decimal digits of micro-units, for every currency;
+    None: per currency (stablecoins hundreds of units, ETH a few, BTC fractions)."""
 
 
-def generate(seed: int, profile: Profile = Profile()) -> Ledger:
+def generate(seed: int | str, profile: Profile = Profile()) -> Ledger:
     """The ledger for ``seed``: a pure function of its arguments.
 
     Faker (seeded per instance) names the sub-account wallets; its seeded ``random``
@@ -203,7 +218,7 @@ def generate(seed: int, profile: Profile = Profile()) -> Ledger:
     if currencies is None:
         extra = rng.sample(DOCUMENTED_CURRENCIES[3:], 2)
         currencies = tuple(c for c in DOCUMENTED_CURRENCIES if c in {*DOCUMENTED_CURRENCIES[:3], *extra})
-    digits = [_DIGITS.get(c, _STABLECOIN_DIGITS) for c in currencies]
+    digits = [profile.amount_digits or _DIGITS.get(c, _STABLECOIN_DIGITS) for c in currencies]
     # Stablecoins dominate the traffic of a payment account.
     weights = [1 if c in _DIGITS else 3 for c in currencies]
     cumulative = [sum(weights[: i + 1]) for i in range(len(weights))]
