@@ -1,0 +1,163 @@
+"""``ledger.json``: a whole account in one file, the one format the mock loads back.
+
+Written by ``balances-mock fixtures``, read by ``serve --fixtures``, and editable by hand. A
+file is refused unless it is well formed (the spec's own schemas for amounts, timestamps,
+currencies and entries) and consistent (the balance chain, the balances, the statistics),
+with the file, the JSON path and what is wrong.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from openapi_schema_validator import OAS31Validator
+
+from .ledger import MICRO, TYPES, Entry, Ledger, Wallet, format_amount, format_timestamp
+from .spec import load_spec
+
+FORMAT = "balances-mock/ledger@1"
+MAX_MICRO = 2**63 - 1
+"""Amounts are stored as signed 64-bit micro-units: up to 9,223,372,036,854.775807."""
+
+
+class LedgerFileError(ValueError):
+    """A ledger file the mock cannot serve; the message names the file, the path and the fault."""
+
+
+def dump(ledger: Ledger, meta: Mapping[str, Any]) -> bytes:
+    """The file's bytes: sorted keys and fixed indentation, so equal ledgers give equal bytes."""
+    document = {
+        "format": FORMAT,
+        **meta,
+        "currencies": list(ledger.currencies),
+        "entries": [_entry_json(ledger.entry(i)) for i in range(len(ledger))],
+        "balances": {c: format_amount(v) for c, v in ledger.balances().items()},
+        "statistics": ledger.statistics(),
+        "sub_accounts": [{"name": w.name, "balances": {c: format_amount(v) for c, v in w.balances.items()}}
+                         for w in ledger.wallets],
+    }
+    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _entry_json(entry: Entry) -> dict[str, str]:
+    return {"timestamp": format_timestamp(entry.timestamp), "currency": entry.currency, "type": entry.type,
+            "amount": format_amount(entry.amount), "balance_after": format_amount(entry.balance_after)}
+
+
+def load(path: Path) -> Ledger:
+    """The ledger in ``path`` (a ledger.json, or a folder holding one), checked through."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "ledger.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LedgerFileError(f"{path}: cannot read: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LedgerFileError(f"{path}: not valid JSON: {error}") from None
+    _check_shape(path, document)
+    return _check_consistency(path, document)
+
+
+def _schema() -> dict[str, Any]:
+    """ledger.json's schema, built on the spec's own component schemas."""
+    spec = load_spec()
+    wallet = {"type": "object", "required": ["name", "balances"], "additionalProperties": False,
+              "properties": {"name": {"type": "string", "minLength": 1},
+                             "balances": {"$ref": "#/components/schemas/CurrencyAmounts"}}}
+    return {
+        "type": "object",
+        "required": ["format", "currencies", "entries", "balances", "statistics", "sub_accounts"],
+        "properties": {
+            "format": {"const": FORMAT},
+            "currencies": {"type": "array", "uniqueItems": True,
+                           "items": {"$ref": "#/components/schemas/CurrencyCode"}},
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/HistoryEntry"}},
+            "balances": {"$ref": "#/components/schemas/CurrencyAmounts"},
+            "statistics": {"$ref": "#/components/schemas/Statistics"},
+            "sub_accounts": {"type": "array", "items": wallet},
+        },
+        "components": spec["components"],
+    }
+
+
+def _check_shape(path: Path, document: Any) -> None:
+    errors = sorted(OAS31Validator(_schema()).iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise LedgerFileError(f"{path}: {first.json_path}: {first.message}{more}")
+
+
+def _micro(path: Path, where: str, text: str) -> int:
+    units, fraction = text.split(".")
+    value = int(units) * MICRO + int(fraction)
+    if value > MAX_MICRO:
+        raise LedgerFileError(f"{path}: {where}: {text} is larger than the mock can hold "
+                              f"({format_amount(MAX_MICRO)})")
+    return value
+
+
+def _seconds(path: Path, where: str, text: str) -> int:
+    if "." in text:
+        raise LedgerFileError(f"{path}: {where}: the mock keeps whole seconds; drop the fraction of {text}")
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        raise LedgerFileError(f"{path}: {where}: {text} is not a real date and time") from None
+
+
+def _check_consistency(path: Path, document: dict[str, Any]) -> Ledger:
+    currencies = document["currencies"]
+    entries, running, previous_time = [], {}, None
+    for i, raw in enumerate(document["entries"]):
+        where = f"$.entries[{i}]"
+        if raw["type"] not in TYPES:
+            raise LedgerFileError(f"{path}: {where}.type: the mock books {' and '.join(TYPES)}, not {raw['type']!r}")
+        if raw["currency"] not in currencies:
+            raise LedgerFileError(f"{path}: {where}.currency: {raw['currency']!r} is not in $.currencies")
+        moment = _seconds(path, f"{where}.timestamp", raw["timestamp"])
+        if previous_time is not None and moment < previous_time:
+            raise LedgerFileError(f"{path}: {where}.timestamp: entries are oldest first, but {raw['timestamp']} "
+                                  f"is before the entry above it")
+        amount = _micro(path, f"{where}.amount", raw["amount"])
+        after = _micro(path, f"{where}.balance_after", raw["balance_after"])
+        if amount == 0:
+            raise LedgerFileError(f"{path}: {where}.amount: a movement of 0 is not booked")
+        before = running.get(raw["currency"], 0)
+        expected = before + amount if raw["type"] == "deposit" else before - amount
+        if expected < 0:
+            raise LedgerFileError(f"{path}: {where}.amount: withdrawing {raw['amount']} from "
+                                  f"{format_amount(before)} {raw['currency']} makes the balance negative")
+        if after != expected:
+            sign = "+" if raw["type"] == "deposit" else "-"
+            raise LedgerFileError(f"{path}: {where}.balance_after: expected {format_amount(expected)} "
+                                  f"({format_amount(before)} {sign} {raw['amount']}), got {raw['balance_after']}")
+        running[raw["currency"]] = after
+        previous_time = moment
+        entries.append(Entry(moment, raw["currency"], raw["type"], amount, after))
+
+    wallets = []
+    for i, raw in enumerate(document["sub_accounts"]):
+        for currency in raw["balances"]:
+            if currency not in currencies:
+                raise LedgerFileError(f"{path}: $.sub_accounts[{i}].balances: {currency!r} is not in $.currencies")
+        wallets.append(Wallet(raw["name"], {c: _micro(path, f"$.sub_accounts[{i}].balances.{c}", t)
+                                            for c, t in raw["balances"].items()}))
+
+    ledger = Ledger.from_entries(currencies, entries, wallets)
+    balances = {c: format_amount(v) for c, v in ledger.balances().items()}
+    if document["balances"] != balances:
+        wrong = sorted(set(balances.items()) ^ set(document["balances"].items()))
+        currency = wrong[0][0]
+        raise LedgerFileError(f"{path}: $.balances.{currency}: expected {balances.get(currency, '(absent)')} "
+                              f"(the newest balance_after), got {document['balances'].get(currency, '(absent)')}")
+    if document["statistics"] != ledger.statistics():
+        raise LedgerFileError(f"{path}: $.statistics: expected {ledger.statistics()} (the counts of the entries), "
+                              f"got {document['statistics']}")
+    return ledger
