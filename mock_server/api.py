@@ -13,8 +13,9 @@ from typing import Any
 from flask import Response, request
 
 from .auth import TokenService, authorize
-from .errors import ApiError, json_response
+from .errors import ApiError
 from .ledger import Ledger, format_amount, format_timestamp
+from .serializer import json_response, to_json
 from .validation import RequestInvalid, SpecValidator
 
 
@@ -71,17 +72,17 @@ def render_history(ledger: Ledger, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Resources:
-    """Answers the resource operations from one ledger."""
+    """Answers the resource operations, each client from its own account's ledger."""
 
-    def __init__(self, ledger: Ledger, tokens: TokenService, validator: SpecValidator) -> None:
-        self._ledger = ledger
+    def __init__(self, ledgers: Mapping[str, Ledger], tokens: TokenService, validator: SpecValidator) -> None:
+        self._ledgers = dict(ledgers)
         self._tokens = tokens
         self._validator = validator
-        # The ledger never changes, so neither does this body.
-        self._balances = json_response(render_balances(ledger)).get_data()
-        self._handlers: dict[str, Callable[[Mapping[str, Any]], Response]] = {
-            "getAccountBalances": lambda params: json_response(self._balances),
-            "getBalanceHistory": lambda params: json_response(render_history(self._ledger, params)),
+        # Ledgers never change, so neither do their balances bodies.
+        balances = {id(ledger): to_json(render_balances(ledger)) for ledger in self._ledgers.values()}
+        self._handlers: dict[str, Callable[[Ledger, Mapping[str, Any]], Response]] = {
+            "getAccountBalances": lambda ledger, params: json_response(balances[id(ledger)]),
+            "getBalanceHistory": lambda ledger, params: json_response(render_history(ledger, params)),
         }
 
     def view(self, operation: Operation) -> Callable[[], Response]:
@@ -97,7 +98,7 @@ class Resources:
                 names = ", ".join(invalid.details)
                 raise ApiError(400, "invalid_request", f"Invalid query parameters: {names}.",
                                invalid.details) from None
-            return handler(params)
+            return handler(self._ledgers[grant.client_id], params)
 
         serve.__name__ = operation.operation_id
         return serve

@@ -8,10 +8,10 @@ import secrets
 from flask import Flask, Request
 from werkzeug.routing import RequestRedirect
 
+from .accounts import ledgers_by_client
 from .api import Resources, resource_operations
 from .auth import TokenService, token_view
 from .errors import not_found, register_error_handlers
-from .ledger import Profile, generate
 from .settings import Settings
 from .spec import load_spec
 from .validation import SpecValidator
@@ -24,7 +24,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """A WSGI app serving the balances API from one deterministic ledger.
+    """A WSGI app serving the balances API, each client from its account's deterministic ledger.
 
     Everything a request needs (spec, ledger, validators) is built here, once, so workers
     forked from this app share it and requests do no set-up work.
@@ -39,8 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     tokens = TokenService(settings.clients, secret, settings.token_ttl)
     validator = SpecValidator(spec)
-    ledger = generate(settings.seed, Profile(entries=settings.entries))
-    resources = Resources(ledger, tokens, validator)
+    resources = Resources(ledgers_by_client(settings), tokens, validator)
 
     app = _Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

@@ -10,22 +10,31 @@ from typing import Any
 import yaml
 
 DEFAULT_SEED = 1
-DEFAULT_ENTRIES = 300
+DEFAULT_SCENARIO = "default"
 DEFAULT_TOKEN_TTL = 3600  # seconds; the value most documentation pages give
 
 
 @dataclass(frozen=True)
 class Client:
-    """An OAuth client allowed to use the client-credentials grant."""
+    """An OAuth client allowed to use the client-credentials grant, and the account it sees.
+
+    ``account`` names the account whose data the client reads (default: its own id), so two
+    clients can be two credentials of one account. ``scenario``, ``seed`` and ``fixtures``
+    give the client data of its own instead of the server's.
+    """
 
     client_id: str
     client_secret: str
     scopes: frozenset[str]
+    account: str | None = None
+    scenario: str | None = None
+    seed: int | None = None
+    fixtures: Path | None = None
 
 
 DEMO_CLIENTS = (
     Client("demo", "demo-secret", frozenset({"read", "write"})),
-    Client("demo-read", "demo-secret", frozenset({"read"})),
+    Client("demo-read", "demo-secret", frozenset({"read"}), account="demo"),
 )
 
 
@@ -34,7 +43,11 @@ class Settings:
     """What ``create_app`` needs; the CLI builds it from flags and environment variables."""
 
     seed: int = DEFAULT_SEED
-    entries: int = DEFAULT_ENTRIES
+    scenario: str = DEFAULT_SCENARIO
+    entries: int | None = None
+    """History length; None: the scenario's own."""
+    fixtures: Path | None = None
+    """A ledger.json (or a folder holding one) to serve instead of a generated scenario."""
     clients: tuple[Client, ...] = DEMO_CLIENTS
     token_secret: str | None = field(default=None, repr=False)
     """Signs tokens. None: a random one, so other processes reject this one's tokens."""
@@ -45,15 +58,20 @@ class ClientsFileError(ValueError):
     """A clients file that cannot be used; the message names the file and the entry."""
 
 
-def load_clients(path: Path, known_scopes: Iterable[str]) -> tuple[Client, ...]:
+def load_clients(path: Path, known_scopes: Iterable[str], scenarios: Iterable[str] = ()) -> tuple[Client, ...]:
     """Clients from a YAML file, shaped as::
 
         clients:
           - client_id: ci-bot
             client_secret: s3cret
-            scopes: [read, write]     # or "read write"
+            scopes: [read, write]     # or "read write"; default: all
+            account: ci-bot           # optional: whose data it sees (default: its own id)
+            scenario: empty           # optional: data of its own...
+            seed: 3                   # ...for this seed
+            fixtures: ./qa/ledger.json  # or a ledger.json, relative to this file
     """
     known = frozenset(known_scopes)
+    scenario_names = frozenset(scenarios)
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
@@ -63,7 +81,8 @@ def load_clients(path: Path, known_scopes: Iterable[str]) -> tuple[Client, ...]:
     entries = document.get("clients") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ClientsFileError(f"{path}: expected a top-level 'clients:' list")
-    clients = [_client(entry, f"{path}: clients[{i}]", known) for i, entry in enumerate(entries)]
+    clients = [_client(entry, f"{path}: clients[{i}]", known, scenario_names, Path(path).parent)
+               for i, entry in enumerate(entries)]
     ids = [c.client_id for c in clients]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -71,7 +90,7 @@ def load_clients(path: Path, known_scopes: Iterable[str]) -> tuple[Client, ...]:
     return tuple(clients)
 
 
-def _client(entry: Any, where: str, known: frozenset[str]) -> Client:
+def _client(entry: Any, where: str, known: frozenset[str], scenarios: frozenset[str], base: Path) -> Client:
     if not isinstance(entry, dict):
         raise ClientsFileError(f"{where}: expected a mapping with client_id, client_secret, scopes")
     values = {}
@@ -89,7 +108,22 @@ def _client(entry: Any, where: str, known: frozenset[str]) -> Client:
     if unknown:
         raise ClientsFileError(
             f"{where}.scopes: unknown scope {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    return Client(values["client_id"], values["client_secret"], frozenset(scopes))
+    unexpected = sorted(set(entry) - {"client_id", "client_secret", "scopes", "account", "scenario", "seed",
+                                      "fixtures"})
+    if unexpected:
+        raise ClientsFileError(f"{where}: unknown key {', '.join(unexpected)}")
+    account, scenario, seed, fixtures = (entry.get(k) for k in ("account", "scenario", "seed", "fixtures"))
+    if account is not None and (not isinstance(account, str) or not account):
+        raise ClientsFileError(f"{where}.account: expected a non-empty string")
+    if scenario is not None and scenario not in scenarios:
+        raise ClientsFileError(
+            f"{where}.scenario: unknown scenario {scenario!r} (known: {', '.join(sorted(scenarios))})")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise ClientsFileError(f"{where}.seed: expected an integer")
+    if fixtures is not None and not isinstance(fixtures, str):
+        raise ClientsFileError(f"{where}.fixtures: expected a path")
+    return Client(values["client_id"], values["client_secret"], frozenset(scopes), account, scenario, seed,
+                  base / fixtures if fixtures else None)
 
 
 def merge_clients(base: Iterable[Client], extra: Iterable[Client]) -> tuple[Client, ...]:

@@ -1,0 +1,56 @@
+"""Which account each client sees: a scenario's generated ledger, or a loaded ledger.json.
+
+Resolved once at start-up, before the workers fork, so every worker serves the same data
+without sharing any state at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ledger_file
+from .ledger import Ledger
+from .scenarios import build_ledger
+from .settings import Client, Settings
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where an account's data comes from: a file, or (scenario, seed, account, length)."""
+
+    scenario: str
+    seed: int
+    account: str
+    entries: int | None = None
+    fixtures: Path | None = None
+
+    def build(self) -> Ledger:
+        if self.fixtures is not None:
+            return ledger_file.load(self.fixtures)
+        return build_ledger(self.scenario, self.seed, self.account, self.entries)
+
+
+def source_for(client: Client, settings: Settings) -> DataSource:
+    """A client's own data settings win over the server's; the account defaults to the client."""
+    account = client.account or client.client_id
+    if client.fixtures is not None:
+        return DataSource(client.scenario or settings.scenario, settings.seed, account, fixtures=client.fixtures)
+    if client.scenario is not None or client.seed is not None:
+        return DataSource(client.scenario or settings.scenario,
+                          settings.seed if client.seed is None else client.seed, account)
+    return DataSource(settings.scenario, settings.seed, account, settings.entries, settings.fixtures)
+
+
+def ledgers_by_client(settings: Settings) -> dict[str, Ledger]:
+    """Every client's ledger; clients with the same source share one ledger object."""
+    built: dict[DataSource, Ledger] = {}
+    ledgers = {}
+    for client in settings.clients:
+        source = source_for(client, settings)
+        if source.fixtures is not None:
+            source = DataSource("", 0, "", fixtures=source.fixtures)  # one file, one ledger, whoever reads it
+        if source not in built:
+            built[source] = source.build()
+        ledgers[client.client_id] = built[source]
+    return ledgers
