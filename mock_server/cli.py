@@ -13,9 +13,12 @@ import contract_tests
 from contract_tests.conftest import OPTIONS as CONTRACT_OPTIONS
 
 from .app import create_app
+from .fixtures import FixtureError, FixtureSet, check_target, export, write_atomically
+from .ledger_file import LedgerFileError
+from .scenarios import DEFAULT_ACCOUNT, SCENARIOS
 from .server import ServerOptions, serve
 from .settings import (
-    DEFAULT_ENTRIES,
+    DEFAULT_SCENARIO,
     DEFAULT_SEED,
     DEFAULT_TOKEN_TTL,
     DEMO_CLIENTS,
@@ -57,9 +60,12 @@ def main() -> None:
               envvar="BALANCES_MOCK_WORKERS", help="Worker processes.")
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, envvar="BALANCES_MOCK_SEED",
               help="Seed of the generated ledger: the same seed gives the same data everywhere.")
-@click.option("--entries", default=DEFAULT_ENTRIES, show_default=True,
-              type=click.IntRange(0, MAX_ENTRIES), envvar="BALANCES_MOCK_ENTRIES",
-              help="Length of the balance history.")
+@click.option("--scenario", default=DEFAULT_SCENARIO, show_default=True, type=click.Choice(list(SCENARIOS)),
+              envvar="BALANCES_MOCK_SCENARIO", help="Named account to serve (see `fixtures --list`).")
+@click.option("--entries", default=None, type=click.IntRange(0, MAX_ENTRIES), envvar="BALANCES_MOCK_ENTRIES",
+              help="Length of the balance history.  [default: the scenario's own, 300 for default]")
+@click.option("--fixtures", "fixtures_path", type=click.Path(path_type=Path), envvar="BALANCES_MOCK_FIXTURES",
+              help="Serve this ledger.json (or a fixtures folder holding one) instead of a scenario.")
 @click.option("--clients", "clients_file", type=click.Path(dir_okay=False, path_type=Path),
               envvar="BALANCES_MOCK_CLIENTS", help="YAML file of extra OAuth clients (see README).")
 @click.option("--token-secret", envvar="BALANCES_MOCK_TOKEN_SECRET", show_envvar=True,
@@ -67,25 +73,32 @@ def main() -> None:
 @click.option("--token-ttl", default=DEFAULT_TOKEN_TTL, show_default=True, type=click.IntRange(1),
               envvar="BALANCES_MOCK_TOKEN_TTL", help="Token lifetime in seconds (expires_in).")
 @click.option("--quiet", is_flag=True, help="No access log.")
-def serve_command(host: str, port: int, workers: int, seed: int, entries: int,
-                  clients_file: Path | None, token_secret: str | None, token_ttl: int,
-                  quiet: bool) -> None:
+def serve_command(host: str, port: int, workers: int, seed: int, scenario: str, entries: int | None,
+                  fixtures_path: Path | None, clients_file: Path | None, token_secret: str | None,
+                  token_ttl: int, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     clients = DEMO_CLIENTS
     if clients_file is not None:
         scopes = load_spec()["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"]
         try:
-            clients = merge_clients(DEMO_CLIENTS, load_clients(clients_file, scopes))
+            clients = merge_clients(DEMO_CLIENTS, load_clients(clients_file, scopes, SCENARIOS))
         except ClientsFileError as error:
             raise click.UsageError(str(error)) from None
-    settings = Settings(seed=seed, entries=entries, clients=clients,
+    settings = Settings(seed=seed, scenario=scenario, entries=entries, fixtures=fixtures_path, clients=clients,
                         token_secret=token_secret, token_ttl=token_ttl)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except LedgerFileError as error:
+        raise click.UsageError(str(error)) from None
 
     def announce(url: str) -> None:
         click.echo(f"balances-mock {_version()} serving the Cryptofuse balances API at {url}")
-        click.echo(f"  ledger: seed {seed}, {entries} history entries")
+        if fixtures_path is not None:
+            click.echo(f"  data: {fixtures_path}")
+        else:
+            length = f", {entries} history entries" if entries is not None else ""
+            click.echo(f"  data: scenario {scenario}, seed {seed}{length}")
         click.echo("  clients (client_id / secret: scopes):")
         for client in clients:
             demo = client in DEMO_CLIENTS
@@ -96,6 +109,56 @@ def serve_command(host: str, port: int, workers: int, seed: int, entries: int,
 
     serve(app, ServerOptions(host=host, port=port, workers=workers, access_log=not quiet), announce)
 
+
+
+@main.command("fixtures")
+@click.option("--scenario", default=DEFAULT_SCENARIO, show_default=True, type=click.Choice(list(SCENARIOS)),
+              help="The named account to export.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Seed of the data.")
+@click.option("--client-id", default=DEFAULT_ACCOUNT, show_default=True,
+              help="The account, as the client id the mock serves it to.")
+@click.option("--limit", default=None, type=int,
+              help="Page size of the exported history pages.  [default: the spec's default, 20]")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder to write (created).")
+@click.option("--force", is_flag=True, help="Replace the contents of a non-empty --out folder.")
+@click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
+def fixtures_command(scenario: str, seed: int, client_id: str, limit: int | None, out: Path | None,
+                     force: bool, list_only: bool) -> None:
+    """Write spec-valid JSON fixtures for one account: the exact bodies the mock serves.
+
+    The same arguments give byte-identical files on any machine. Serve them back with
+    `balances-mock serve --fixtures DIR`.
+    """
+    if list_only:
+        width = max(map(len, SCENARIOS))
+        for name, known in SCENARIOS.items():
+            click.echo(f"{name:<{width}}  {known.summary}")
+        return
+    if out is None:
+        raise click.UsageError("--out DIR is required (or --list)")
+    low, high, default = _limit_bounds()
+    limit = default if limit is None else limit
+    if not low <= limit <= high:
+        raise click.UsageError(f"--limit must be between {low} and {high}, as the spec allows; got {limit}")
+    fixture_set = FixtureSet(scenario, seed, client_id, limit)
+    files = list(export(fixture_set))
+    try:
+        check_target(out, force)
+        if len(files) >= 100:
+            with click.progressbar(length=len(files), label=f"writing {out}", file=sys.stderr) as bar:
+                written = write_atomically(iter(files), out, force, lambda file: bar.update(1))
+        else:
+            written = write_atomically(iter(files), out, force)
+    except FixtureError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"wrote {written} files for scenario {scenario} (seed {seed}, client {client_id}) to {out}")
+
+
+def _limit_bounds() -> tuple[int, int, int]:
+    """The history's limit parameter as the spec defines it: minimum, maximum, default."""
+    operation = load_spec()["paths"]["/user/balances/history/"]["get"]
+    schema = next(p["schema"] for p in operation["parameters"] if p["name"] == "limit")
+    return schema["minimum"], schema["maximum"], schema["default"]
 
 
 def _contract_options(command):  # noqa: ANN001, ANN202

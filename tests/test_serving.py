@@ -88,6 +88,9 @@ def test_clients_file_adds_clients(tmp_path):
     ("clients:\n  - client_id: x\n", "clients[0].client_secret: required"),
     ("clients:\n  - {client_id: x, client_secret: y, scopes: [admin]}\n", "unknown scope admin"),
     ("clients: [\n", "not valid YAML"),
+    ("clients:\n  - {client_id: x, client_secret: y, colour: blue}\n", "clients[0]: unknown key colour"),
+    ("clients:\n  - {client_id: x, client_secret: y, scenario: huge}\n", "unknown scenario 'huge'"),
+    ("clients:\n  - {client_id: x, client_secret: y, seed: many}\n", "clients[0].seed: expected an integer"),
 ])
 def test_bad_clients_file_is_a_clear_error(tmp_path, content, message):
     clients = tmp_path / "clients.yaml"
