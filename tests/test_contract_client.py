@@ -52,8 +52,9 @@ def test_generated_requests_are_the_same_on_every_run(tmp_path):
             marker = f"/end-of-run-{run}"
             requests.get(mock.url + marker, timeout=10)
             mock.wait_for_line(marker, start=before)
-            lines = [line for line in mock.output[before:] if '"' in line and marker not in line]
-            return sorted(line.split('"')[1] for line in lines if "/o/token/" not in line)
+            lines = [line for line in mock.output[before:] if 'query="' in line and marker not in line]
+            return sorted(line.split('" ', 1)[0] + line.split('query="', 1)[1].split('"')[0]
+                          for line in lines if "/o/token/" not in line)
 
         first, second = requests_sent(1), requests_sent(2)
         assert len(first) > 50 and first == second

@@ -24,8 +24,8 @@ def test_banner_names_url_and_demo_clients(server):
 
 
 def test_access_log_has_one_line_per_request_without_secrets(server, token):
-    marker = "/user/balances/history/?limit=3&offset=17"
-    server.get(marker, token)
+    server.get("/user/balances/history/?limit=3&offset=17", token)
+    marker = 'query="limit=3&offset=17"'
     requests.post(f"{server.url}/o/token/", data={"grant_type": "client_credentials"},
                   auth=("demo", "demo-secret"), timeout=10)
     server.wait_for_line(marker)

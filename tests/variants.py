@@ -269,7 +269,7 @@ def variants_app(mock: Any) -> Callable:
 @click.command()
 @click.option("--port", default=0, type=int)
 def main(port: int) -> None:
-    """Serve every variant under /v/<name>/ from one gunicorn process."""
+    """Serve every variant under /v/<name>/ from one server."""
     mock = create_app(Settings(token_secret=SECRET))
     serve(variants_app(mock), ServerOptions(port=port, workers=2, access_log=False),
           lambda url: click.echo(f"variants at {url}", err=False))
