@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import Response, request
 
 from .auth import TokenService, authorize
 from .errors import ApiError
-from .ledger import Ledger, format_amount, format_timestamp
+from .ledger import Entry, Ledger, format_amount, format_timestamp
 from .serializer import json_response, to_json
 from .validation import RequestInvalid, SpecValidator
 
@@ -50,25 +51,25 @@ def render_balances(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def render_history(ledger: Ledger, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The body of ``GET /user/balances/history/`` for validated parameters."""
-    limit, offset = params["limit"], params["offset"]
-    entries, total = ledger.page(params.get("currency"), params.get("type"), limit, offset)
+def render_entry(entry: Entry) -> dict[str, str]:
+    """One history entry as the API shows it, fields in the documentation's order."""
     return {
-        "history": [
-            {
-                "timestamp": format_timestamp(e.timestamp),
-                "currency": e.currency,
-                "type": e.type,
-                "amount": format_amount(e.amount),
-                "balance_after": format_amount(e.balance_after),
-            }
-            for e in entries
-        ],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
+        "timestamp": format_timestamp(entry.timestamp),
+        "currency": entry.currency,
+        "type": entry.type,
+        "amount": format_amount(entry.amount),
+        "balance_after": format_amount(entry.balance_after),
     }
+
+
+def render_history(ledger: Ledger, params: Mapping[str, Any],
+                   rendered: Callable[[int], dict[str, str]] | None = None) -> dict[str, Any]:
+    """The body of ``GET /user/balances/history/`` for validated parameters. ``rendered``
+    gives the rendered entry at a position (the mock passes a memoised one)."""
+    rendered = rendered or (lambda position: render_entry(ledger.entry(position)))
+    limit, offset = params["limit"], params["offset"]
+    positions, total = ledger.page_positions(params.get("currency"), params.get("type"), limit, offset)
+    return {"history": [rendered(p) for p in positions], "total": total, "limit": limit, "offset": offset}
 
 
 class Resources:
@@ -78,11 +79,15 @@ class Resources:
         self._ledgers = dict(ledgers)
         self._tokens = tokens
         self._validator = validator
-        # Ledgers never change, so neither do their balances bodies.
+        # Ledgers never change, so neither do their balances bodies nor their rendered
+        # entries; clients re-read the newest pages far more than old ones, so a bounded
+        # memo of rendered entries saves formatting the same amounts again and again.
         balances = {id(ledger): to_json(render_balances(ledger)) for ledger in self._ledgers.values()}
+        rendered = {id(ledger): _memoised_entries(ledger) for ledger in self._ledgers.values()}
         self._handlers: dict[str, Callable[[Ledger, Mapping[str, Any]], Response]] = {
             "getAccountBalances": lambda ledger, params: json_response(balances[id(ledger)]),
-            "getBalanceHistory": lambda ledger, params: json_response(render_history(ledger, params)),
+            "getBalanceHistory": lambda ledger, params: json_response(
+                render_history(ledger, params, rendered[id(ledger)])),
         }
 
     def view(self, operation: Operation) -> Callable[[], Response]:
@@ -103,3 +108,11 @@ class Resources:
         serve.__name__ = operation.operation_id
         return serve
 
+
+
+RENDERED_ENTRIES_PER_LEDGER = 16_384
+"""About 8 MB per worker and ledger at most."""
+
+
+def _memoised_entries(ledger: Ledger) -> Callable[[int], dict[str, str]]:
+    return lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(lambda position: render_entry(ledger.entry(position)))

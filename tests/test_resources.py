@@ -99,6 +99,11 @@ def test_offset_past_the_end(server, token):
     assert body == {"history": [], "total": 300, "limit": 20, "offset": 5000}
 
 
+def test_an_offset_beyond_64_bits_is_echoed_exactly(server, token):
+    body = server.get(HISTORY, token, params={"offset": 10**30}).json()
+    assert body == {"history": [], "total": 300, "limit": 20, "offset": 10**30}
+
+
 def test_ordering_is_stable_between_calls(server, token):
     assert server.get(HISTORY, token, params={"limit": 100}).content == \
         server.get(HISTORY, token, params={"limit": 100}).content
