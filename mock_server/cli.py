@@ -58,6 +58,8 @@ def main() -> None:
               envvar="BALANCES_MOCK_PORT", help="Port to bind; 0 picks a free one.")
 @click.option("--workers", default=ServerOptions.workers, show_default=True, type=click.IntRange(1, 64),
               envvar="BALANCES_MOCK_WORKERS", help="Worker processes.")
+@click.option("--threads", default=ServerOptions.threads, show_default=True, type=click.IntRange(1, 256),
+              envvar="BALANCES_MOCK_THREADS", help="Threads per worker; more overlap slow or delayed requests.")
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, envvar="BALANCES_MOCK_SEED",
               help="Seed of the generated ledger: the same seed gives the same data everywhere.")
 @click.option("--scenario", default=DEFAULT_SCENARIO, show_default=True, type=click.Choice(list(SCENARIOS)),
@@ -73,7 +75,7 @@ def main() -> None:
 @click.option("--token-ttl", default=DEFAULT_TOKEN_TTL, show_default=True, type=click.IntRange(1),
               envvar="BALANCES_MOCK_TOKEN_TTL", help="Token lifetime in seconds (expires_in).")
 @click.option("--quiet", is_flag=True, help="No access log.")
-def serve_command(host: str, port: int, workers: int, seed: int, scenario: str, entries: int | None,
+def serve_command(host: str, port: int, workers: int, threads: int, seed: int, scenario: str, entries: int | None,
                   fixtures_path: Path | None, clients_file: Path | None, token_secret: str | None,
                   token_ttl: int, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
@@ -107,7 +109,8 @@ def serve_command(host: str, port: int, workers: int, seed: int, scenario: str, 
         click.echo(f"  try: curl -u demo:demo-secret -d grant_type=client_credentials {url}/o/token/")
         click.echo("  stop with Ctrl-C")
 
-    serve(app, ServerOptions(host=host, port=port, workers=workers, access_log=not quiet), announce)
+    serve(app, ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet),
+          announce)
 
 
 

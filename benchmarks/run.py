@@ -1,0 +1,401 @@
+"""The mock against Stoplight Prism and a constant-response ceiling, side by side, then the
+mock's scaling to a million entries. One command, real load, printed figures:
+
+    python benchmarks/run.py                      # about 7 minutes
+    python benchmarks/run.py --duration 3 --markdown BENCHMARKS.md
+
+Every server runs one after another on this machine, driven by the same `wrk` with the same
+duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
+the mock: tokens are verified (signature and expiry), scopes checked, and every request
+validated against the spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "openapi.yaml"
+PRISM_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "balances-mock" / "prism"
+PRISM_PACKAGE = "@stoplight/prism-cli@5"
+ENDPOINTS = {"balances": "/user/balances/", "history": "/user/balances/history/?limit=20"}
+
+
+@dataclass
+class Load:
+    """What wrk measured for one URL."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    def cells(self) -> list[str]:
+        return [f"{self.requests_per_second:,.0f}", f"{self.p50_ms:.2f}", f"{self.p99_ms:.2f}", str(self.errors)]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+    command: list[str]
+    started_in: float
+
+
+# -- running things ------------------------------------------------------------------------
+
+def require_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is not installed. On Debian or Ubuntu: sudo apt-get install wrk; "
+                 "on macOS: brew install wrk. Then run this again.")
+    return wrk
+
+
+def prism_command() -> list[str] | None:
+    """Prism from the cache folder, installed there with npm if missing; None without npm."""
+    binary = PRISM_HOME / "node_modules" / ".bin" / "prism"
+    if not binary.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            print("npm is not installed, so Prism is skipped (Debian: apt-get install nodejs npm).")
+            return None
+        print(f"installing {PRISM_PACKAGE} into {PRISM_HOME} ...", flush=True)
+        PRISM_HOME.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(PRISM_HOME),
+                        PRISM_PACKAGE], check=True)
+    return [str(binary)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def started(command: list[str], ready: str, url: str | None = None, timeout: float = 120) -> Iterator[Server]:
+    """Run ``command`` until the block ends; ready once it prints ``ready`` (and, given ``url``,
+    once ``url`` answers)."""
+    begin = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    seen: list[str] = []
+    found = threading.Event()
+
+    def pump() -> None:
+        for line in process.stdout:
+            seen.append(line)
+            if ready in line:
+                found.set()
+        found.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        if not found.wait(timeout) or process.poll() is not None:
+            raise RuntimeError(f"{' '.join(command)} did not start:\n{''.join(seen)}")
+        if url is None:
+            url = re.search(r"https?://[\w.\[\]:]+", next(line for line in seen if ready in line)).group(0)
+        while True:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() - begin > timeout:
+                    raise
+                time.sleep(0.05)
+        yield Server(process, url, command, time.monotonic() - begin)
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+WARM_UP_SECONDS = 2
+REPEATS = 3
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> Load:
+    """wrk (one thread, as in the reference figures) after an unmeasured warm-up of the same
+    URL, run three times: the median of each figure, so one hiccup of a shared machine does
+    not decide a latency percentile. Errors are added up over all runs."""
+    command = ["wrk", "-t1", f"-c{connections}", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    subprocess.run([*command, f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
+    runs = [_parse(subprocess.run([*command, f"-d{seconds}s", url], capture_output=True, text=True,
+                                  check=True).stdout) for _ in range(REPEATS)]
+    return Load(statistics.median(r.requests_per_second for r in runs), statistics.median(r.p50_ms for r in runs),
+                statistics.median(r.p99_ms for r in runs), sum(r.errors for r in runs))
+
+
+def _parse(output: str) -> Load:
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    errors += int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0
+    return Load(float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+                _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+                _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)), errors)
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def token(url: str) -> str:
+    response = requests.post(f"{url}/o/token/", data={"grant_type": "client_credentials"},
+                             auth=("demo", "demo-secret"), timeout=10)
+    return response.json()["access_token"]
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS of the main process, PSS of it and its children): PSS splits shared pages fairly,
+    so forked workers sharing the ledger are not counted twice."""
+    pids = [pid, *_children(pid)]
+    rss = _status_kb(pid, "VmRSS") / 1024
+    pss = sum(_rollup_kb(p, "Pss") for p in pids) / 1024
+    return rss, pss
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for child in Path(f"/proc/{pid}/task").glob("*/children"):
+        for text in child.read_text().split():
+            found += [int(text), *_children(int(text))]
+    return found
+
+
+def _status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _rollup_kb(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def version_of(command: list[str]) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        return (result.stdout or result.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+# -- the benchmark -------------------------------------------------------------------------
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--duration", default=5, show_default=True, help="Seconds of load per run (3 runs per figure).")
+@click.option("--connections", default=16, show_default=True, help="wrk connections.")
+@click.option("--scale", default="1000,100000,1000000", show_default=True, help="Ledger sizes to scale to.")
+@click.option("--no-prism", is_flag=True, help="Skip Stoplight Prism.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here.")
+def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None) -> None:
+    require_wrk()
+    python = sys.executable
+    secret = secrets.token_urlsafe(32)
+    mock_command = [python, "-m", "mock_server", "serve", "--port", "0", "--quiet", "--token-secret", secret]
+    report: list[str] = []
+    results: dict[tuple[str, str], Load] = {}
+    commands: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        report.append(text)
+
+    # 1. the mock, its bodies captured for the ceiling
+    with started(mock_command, " at http://") as mock:
+        auth = {"Authorization": f"Bearer {token(mock.url)}"}
+        bodies = {path.split("?")[0]: requests.get(mock.url + path, headers=auth, timeout=10).text
+                  for path in ENDPOINTS.values()}
+        for name, path in ENDPOINTS.items():
+            results[("balances-mock", name)] = wrk(mock.url + path, duration, connections, auth)
+        commands.append(" ".join(mock_command[:1] + ["-m mock_server serve --quiet --token-secret ..."]))
+
+    # 2. Stoplight Prism on our own spec, dynamic and static
+    prism = None if no_prism else prism_command()
+    if prism is not None:
+        for mode, flags in (("dynamic", ["-d"]), ("static", [])):
+            port = free_port()
+            command = [*prism, "mock", "-h", "127.0.0.1", "-p", str(port), *flags, str(SPEC)]
+            with started(command, "Prism is listening", url=f"http://127.0.0.1:{port}/o/token/") as server:
+                base = f"http://127.0.0.1:{port}"
+                for name, path in ENDPOINTS.items():
+                    results[(f"Prism {mode}", name)] = wrk(base + path, duration, connections,
+                                                           {"Authorization": "Bearer x"})
+            commands.append(f"prism mock {' '.join(flags)} spec/openapi.yaml".replace("  ", " "))
+
+    # 3. the ceiling: constant bytes from Flask under the same server and settings
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(bodies, file)
+    ceiling_command = [python, str(ROOT / "benchmarks" / "ceiling.py"), file.name]
+    with started(ceiling_command, " at http://") as ceiling:
+        for name, path in ENDPOINTS.items():
+            results[("ceiling (constant Flask)", name)] = wrk(ceiling.url + path, duration, connections, {})
+    commands.append("python benchmarks/ceiling.py BODIES.json")
+    os.unlink(file.name)
+
+    say(f"## Throughput and latency ({connections} connections, wrk -t1, median of 3 runs of {duration} s)")
+    say()
+    rows = []
+    for name in ENDPOINTS:
+        mine = results[("balances-mock", name)]
+        for server in dict.fromkeys(s for s, _ in results):
+            load = results[(server, name)]
+            ratio = "" if server == "balances-mock" else f"{mine.requests_per_second / load.requests_per_second:.1f}x"
+            rows.append([ENDPOINTS[name], server, *load.cells(), ratio])
+    say(table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "mock / this"], rows))
+    say()
+
+    # 4. scaling
+    say(f"## Scaling with the ledger ({connections} connections, median of 3 runs of {duration} s)")
+    say()
+    scale_rows, checks = [], []
+    for entries in [int(n) for n in scale.split(",")]:
+        command = [*mock_command, "--entries", str(entries)]
+        with started(command, " at http://") as mock:
+            rss, pss = memory_mb(mock.process.pid)
+            auth = {"Authorization": f"Bearer {token(mock.url)}"}
+            queries = {
+                "offset 0": "?limit=20",
+                "near the end": f"?limit=20&offset={max(entries - 20, 0)}",
+                "currency=USDTERC20": "?currency=USDTERC20&limit=20",
+                "type=withdrawal": "?type=withdrawal&limit=20",
+            }
+            loads = {label: wrk(f"{mock.url}/user/balances/history/{query}", duration, connections, auth)
+                     for label, query in queries.items()}
+            last_page = requests.get(f"{mock.url}/user/balances/history/{queries['near the end']}", headers=auth,
+                                     timeout=10).content
+        first = loads["offset 0"].requests_per_second
+        for label, load in loads.items():
+            scale_rows.append([f"{entries:,}", f"{mock.started_in:.1f}", f"{rss:.0f}", f"{pss:.0f}", label,
+                               *load.cells(), f"{load.requests_per_second / first:.2f}"])
+        checks.append((entries, mock.started_in, pss, loads, hashlib.sha256(last_page).hexdigest()))
+    say(table(["entries", "start-up s", "main RSS MB", "total PSS MB", "query", "requests/s", "p50 ms",
+               "p99 ms", "errors", "vs offset 0"], scale_rows))
+    say()
+
+    # 5. determinism of the largest ledger: a second process gives the same bytes
+    entries, *_, digest = checks[-1]
+    with started([*mock_command, "--entries", str(entries)], " at http://") as again:
+        auth = {"Authorization": f"Bearer {token(again.url)}"}
+        repeat = requests.get(f"{again.url}/user/balances/history/?limit=20&offset={max(entries - 20, 0)}",
+                              headers=auth, timeout=10).content
+    reproducible = hashlib.sha256(repeat).hexdigest() == digest
+
+    # 6. the targets
+    say("## Targets")
+    say()
+    verdicts = []
+    for name in ENDPOINTS:
+        mine = results[("balances-mock", name)]
+        ceiling_load = results[("ceiling (constant Flask)", name)]
+        verdicts.append((f"{name}: >= 0.6x the ceiling",
+                         mine.requests_per_second >= 0.6 * ceiling_load.requests_per_second,
+                         f"{mine.requests_per_second / ceiling_load.requests_per_second:.2f}x"))
+        if ("Prism dynamic", name) in results:
+            prism_load = results[("Prism dynamic", name)]
+            verdicts.append((f"{name}: >= 10x Prism dynamic",
+                             mine.requests_per_second >= 10 * prism_load.requests_per_second,
+                             f"{mine.requests_per_second / prism_load.requests_per_second:.1f}x"))
+        verdicts.append((f"{name}: p99 < 10 ms, zero errors", mine.p99_ms < 10 and mine.errors == 0,
+                         f"p99 {mine.p99_ms:.2f} ms, {mine.errors} errors"))
+    entries, started_in, pss, loads, _ = checks[-1]
+    first = loads["offset 0"].requests_per_second
+    verdicts.append((f"{entries:,} entries: start < 10 s", started_in < 10, f"{started_in:.1f} s"))
+    verdicts.append((f"{entries:,} entries: < 300 MB resident", pss < 300, f"{pss:.0f} MB (PSS, all processes)"))
+    slowest = min(loads.values(), key=lambda load: load.requests_per_second).requests_per_second
+    verdicts.append((f"{entries:,} entries: near the end and filtered pages within 20% of the first",
+                     slowest >= 0.8 * first, f"slowest {slowest / first:.2f}x of the first page"))
+    verdicts.append((f"{entries:,} entries: a second process serves the same bytes", reproducible,
+                     "identical" if reproducible else "different"))
+    say(table(["target", "met", "measured"], [[t, "yes" if ok else "NO", m] for t, ok, m in verdicts]))
+    say()
+
+    if markdown is not None:
+        machine = _machine()
+        versions = {
+            "python": platform.python_version(),
+            "balances-mock": _package_version("balances-mock"),
+            "granian": _package_version("granian"),
+            "flask": _package_version("flask"),
+            "wrk": version_of(["wrk", "-v"]),
+            "prism": version_of([*prism, "--version"]) if prism else "skipped",
+            "node": version_of(["node", "--version"]),
+        }
+        header = [
+            "# Benchmarks",
+            "",
+            f"Latest run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine}.",
+            "",
+            "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+            "",
+            "Reproduce with `python benchmarks/run.py --markdown BENCHMARKS.md` (from the project's",
+            "virtual environment; it installs Prism into a cache folder with npm when missing). The",
+            "servers it runs, one after another:",
+            "",
+            *[f"- `{c}`" for c in commands],
+            "",
+        ]
+        markdown.write_text("\n".join(header + report) + "\n")
+        print(f"wrote {markdown}")
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), model)
+    memory = _status_kb(os.getpid(), "VmRSS") and Path("/proc/meminfo").read_text().split()[1]
+    return f"{os.cpu_count()} cores ({model}), {int(memory) // 1024 // 1024} GiB, {platform.system()}"
+
+
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The benchmark reads wrk's report right (the figures in BENCHMARKS.md depend on it)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from benchmarks import run
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/user/balances/
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   716.48us  410.22us  12.77ms   93.21%
+    Req/Sec    22.59k   704.63    23.72k    72.00%
+  Latency Distribution
+     50%  646.00us
+     75%  722.00us
+     90%  880.00us
+     99%    1.74ms
+  224785 requests in 10.00s, 36.01MB read
+  Socket errors: connect 0, read 3, write 0, timeout 1
+  Non-2xx or 3xx responses: 2
+Requests/sec:  22478.03
+Transfer/sec:      3.60MB
+"""
+
+
+def test_wrk_report_is_parsed(monkeypatch):
+    calls = []
+
+    def fake_run(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0, stdout=WRK_OUTPUT, stderr="")
+
+    monkeypatch.setattr(run.subprocess, "run", fake_run)
+    load = run.wrk("http://127.0.0.1:8000/user/balances/", 10, 16, {"Authorization": "Bearer t"})
+    assert (load.requests_per_second, load.p50_ms, load.p99_ms) == (22478.03, 0.646, 1.74)
+    assert load.errors == 3 * 6  # summed over the three measured runs
+    assert calls[0][-2:] == ["-d2s", "http://127.0.0.1:8000/user/balances/"]  # the unmeasured warm-up
+    assert len(calls) == 4 and "-c16" in calls[1] and "Authorization: Bearer t" in calls[1]
+
+
+def test_markdown_table():
+    assert run.table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
