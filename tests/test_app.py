@@ -34,7 +34,7 @@ def test_unexpected_errors_are_500_in_the_envelope_and_logged(client, monkeypatc
     def explode(*args, **kwargs):
         raise RuntimeError("boom: internal detail")
 
-    monkeypatch.setattr("mock_server.ledger.Ledger.page", explode)
+    monkeypatch.setattr("mock_server.ledger.Ledger.page_positions", explode)
     with caplog.at_level(logging.ERROR, logger="balances_mock"):
         response = client.get("/user/balances/history/", headers=headers)
     assert response.status_code == 500
