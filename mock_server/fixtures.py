@@ -24,7 +24,7 @@ from .api import render_balances, render_history
 from .ledger import TYPES, Ledger
 from .scenarios import build_ledger
 from .serializer import to_json
-from .spec import load_spec
+from .spec import documented_responses, load_spec
 
 BALANCES_PATH = "/user/balances/"
 HISTORY_PATH = "/user/balances/history/"
@@ -100,17 +100,13 @@ def _history_file(ledger: Ledger, path: str, query: dict[str, Any]) -> File:
 def _error_files() -> Iterator[File]:
     """The example body of every documented error response of every operation."""
     spec = load_spec()
-    for path, item in spec["paths"].items():
-        for method, operation in item.items():
-            for status, response in operation["responses"].items():
-                while "$ref" in response:
-                    response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
-                if int(status) < 400:
-                    continue
-                for media in response.get("content", {}).values():
-                    for name, example in media.get("examples", {}).items():
-                        yield File(f"errors/{operation['operationId']}-{status}-{name}.json",
-                                   to_json(example["value"]), f"{method.upper()} {path}", int(status))
+    for (path, method), responses in documented_responses(spec).items():
+        operation_id = spec["paths"][path][method]["operationId"]
+        for status, documented in responses.items():
+            if status >= 400:
+                for name, body in documented.examples:
+                    yield File(f"errors/{operation_id}-{status}-{name}.json", to_json(body),
+                               f"{method.upper()} {path}", status)
 
 
 def check_target(out: Path, force: bool) -> None:
