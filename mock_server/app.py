@@ -8,12 +8,13 @@ import secrets
 from flask import Flask, Request
 from werkzeug.routing import RequestRedirect
 
+from . import faults, rate_limits
 from .accounts import ledgers_by_client
 from .api import Resources, resource_operations
 from .auth import TokenService, token_view
 from .errors import not_found, register_error_handlers
 from .settings import Settings
-from .spec import load_spec
+from .spec import documented_responses, load_spec
 from .validation import SpecValidator
 
 log = logging.getLogger("balances_mock")
@@ -49,6 +50,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.add_url_rule(operation.path, operation.operation_id, resources.view(operation),
                          methods=[operation.method.upper()], provide_automatic_options=False)
     register_error_handlers(app)
+    faults.install(app, documented_responses(spec), faults.Chaos(settings.seed, settings.latency_ms,
+                                                                  settings.error_rate, settings.fault_rate))
+    if settings.rate_limit:
+        rate_limits.install(app, settings.rate_limit, settings.rate_limit_storage, tokens)
     return app
 
 

@@ -13,8 +13,11 @@ import contract_tests
 from contract_tests.conftest import OPTIONS as CONTRACT_OPTIONS
 
 from .app import create_app
+from .faults import Chaos, describe, parse_latency
 from .fixtures import FixtureError, FixtureSet, check_target, export, write_atomically
 from .ledger_file import LedgerFileError
+from .rate_limits import DOCUMENTED_LIMITS
+from .rate_limits import check as check_limits
 from .scenarios import DEFAULT_ACCOUNT, SCENARIOS
 from .server import ServerOptions, serve
 from .settings import (
@@ -74,10 +77,21 @@ def main() -> None:
               help="Secret that signs tokens; give every replica the same one. Default: random.")
 @click.option("--token-ttl", default=DEFAULT_TOKEN_TTL, show_default=True, type=click.IntRange(1),
               envvar="BALANCES_MOCK_TOKEN_TTL", help="Token lifetime in seconds (expires_in).")
+@click.option("--latency", "latency_text", envvar="BALANCES_MOCK_LATENCY", metavar="MIN:MAX",
+              help="Chaos: delay every request by MIN..MAX milliseconds.")
+@click.option("--error-rate", default=0.0, type=click.FloatRange(0, 1), envvar="BALANCES_MOCK_ERROR_RATE",
+              help="Chaos: share of requests answered 500 or 503 (0..1).")
+@click.option("--fault-rate", default=0.0, type=click.FloatRange(0, 1), envvar="BALANCES_MOCK_FAULT_RATE",
+              help="Chaos: share of responses cut off mid-body or dropped (0..1).")
+@click.option("--rate-limit", envvar="BALANCES_MOCK_RATE_LIMIT", metavar="LIMITS",
+              help=f"Per-client limits, e.g. {DOCUMENTED_LIMITS} (the documented ones). Default: none.")
+@click.option("--rate-limit-storage", default="memory://", show_default=True, envvar="BALANCES_MOCK_RATE_LIMIT_STORAGE",
+              help="Where counts live; redis://host:port shares them between replicas.")
 @click.option("--quiet", is_flag=True, help="No access log.")
 def serve_command(host: str, port: int, workers: int, threads: int, seed: int, scenario: str, entries: int | None,
                   fixtures_path: Path | None, clients_file: Path | None, token_secret: str | None,
-                  token_ttl: int, quiet: bool) -> None:
+                  token_ttl: int, latency_text: str | None, error_rate: float, fault_rate: float,
+                  rate_limit: str | None, rate_limit_storage: str, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     clients = DEMO_CLIENTS
@@ -87,8 +101,19 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
             clients = merge_clients(DEMO_CLIENTS, load_clients(clients_file, scopes, SCENARIOS))
         except ClientsFileError as error:
             raise click.UsageError(str(error)) from None
+    try:
+        latency = parse_latency(latency_text) if latency_text else None
+        rate_limit = check_limits(rate_limit) if rate_limit else None
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    if rate_limit and rate_limit_storage.startswith("memory") and workers > 1:
+        click.echo("note: --rate-limit with memory storage counts inside one process, so the mock runs one "
+                   "worker; use --rate-limit-storage redis://... to share counts between workers", err=True)
+        workers = 1
     settings = Settings(seed=seed, scenario=scenario, entries=entries, fixtures=fixtures_path, clients=clients,
-                        token_secret=token_secret, token_ttl=token_ttl)
+                        token_secret=token_secret, token_ttl=token_ttl, latency_ms=latency,
+                        error_rate=error_rate, fault_rate=fault_rate, rate_limit=rate_limit,
+                        rate_limit_storage=rate_limit_storage)
     try:
         app = create_app(settings)
     except LedgerFileError as error:
@@ -101,6 +126,11 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
         else:
             length = f", {entries} history entries" if entries is not None else ""
             click.echo(f"  data: scenario {scenario}, seed {seed}{length}")
+        chaos = describe(Chaos(seed, latency, error_rate, fault_rate))
+        if chaos:
+            click.echo(f"  chaos: {', '.join(chaos)} (seed {seed})")
+        if rate_limit:
+            click.echo(f"  rate limit per client: {rate_limit} ({rate_limit_storage})")
         click.echo("  clients (client_id / secret: scopes):")
         for client in clients:
             demo = client in DEMO_CLIENTS

@@ -52,6 +52,16 @@ class Settings:
     token_secret: str | None = field(default=None, repr=False)
     """Signs tokens. None: a random one, so other processes reject this one's tokens."""
     token_ttl: int = DEFAULT_TOKEN_TTL
+    latency_ms: tuple[int, int] | None = None
+    """Every request waits a random MIN..MAX milliseconds (chaos runs)."""
+    error_rate: float = 0.0
+    """Share of requests answered 500 or 503 in the envelope (chaos runs)."""
+    fault_rate: float = 0.0
+    """Share of responses cut off mid-body or dropped (chaos runs)."""
+    rate_limit: str | None = None
+    """Per-client limits such as ``100/minute;1000/hour;5000/day``; None: no limit."""
+    rate_limit_storage: str = "memory://"
+    """Where counts live: ``memory://`` (one process) or ``redis://host:port`` (shared)."""
 
 
 class ClientsFileError(ValueError):
