@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from granian.constants import Interfaces
+from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import Server
 
+MAX_HEAD_BYTES = 64 * 1024
+"""Request line and headers together; a larger head is refused before the app sees it."""
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" query="%(query_string)s" %(status)d %(dt_ms).1fms'
 
 
@@ -58,6 +61,7 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
         log_access_format=ACCESS_LOG_FORMAT,
         workers_kill_timeout=options.graceful_timeout,
         websockets=False,
+        http1_settings=HTTP1Settings(max_buffer_size=MAX_HEAD_BYTES),
         log_level=LogLevels.warning,
     )
     url = f"http://{host}:{port}"
