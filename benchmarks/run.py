@@ -61,6 +61,8 @@ class Server:
     url: str
     command: list[str]
     started_in: float
+    lines: list[str]
+    """Everything the server has printed so far (kept up to date while it runs)."""
 
 
 # -- running things ------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def started(command: list[str], ready: str, url: str | None = None, timeout: flo
                 if time.monotonic() - begin > timeout:
                     raise
                 time.sleep(0.05)
-        yield Server(process, url, command, time.monotonic() - begin)
+        yield Server(process, url, command, time.monotonic() - begin, seen)
     finally:
         process.terminate()
         try:
