@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 import contract_tests
-from contract_tests.conftest import OPTIONS as CONTRACT_OPTIONS
+from contract_tests.options import OPTIONS as CONTRACT_OPTIONS
 
 from .app import create_app
 from .faults import Chaos, describe, parse_latency
