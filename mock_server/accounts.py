@@ -19,11 +19,12 @@ from .settings import Client, Settings
 class DataSource:
     """Where an account's data comes from: a file, or (scenario, seed, account, length)."""
 
-    scenario: str
-    seed: int
-    account: str
+    scenario: str = ""
+    seed: int = 0
+    account: str = ""
     entries: int | None = None
     fixtures: Path | None = None
+    """A ledger file: then it alone is the source, whoever reads it."""
 
     def build(self) -> Ledger:
         if self.fixtures is not None:
@@ -35,11 +36,13 @@ def source_for(client: Client, settings: Settings) -> DataSource:
     """A client's own data settings win over the server's; the account defaults to the client."""
     account = client.account or client.client_id
     if client.fixtures is not None:
-        return DataSource(client.scenario or settings.scenario, settings.seed, account, fixtures=client.fixtures)
+        return DataSource(fixtures=client.fixtures)
     if client.scenario is not None or client.seed is not None:
         return DataSource(client.scenario or settings.scenario,
                           settings.seed if client.seed is None else client.seed, account)
-    return DataSource(settings.scenario, settings.seed, account, settings.entries, settings.fixtures)
+    if settings.fixtures is not None:
+        return DataSource(fixtures=settings.fixtures)
+    return DataSource(settings.scenario, settings.seed, account, settings.entries)
 
 
 def ledgers_by_client(settings: Settings) -> dict[str, Ledger]:
@@ -48,8 +51,6 @@ def ledgers_by_client(settings: Settings) -> dict[str, Ledger]:
     ledgers = {}
     for client in settings.clients:
         source = source_for(client, settings)
-        if source.fixtures is not None:
-            source = DataSource("", 0, "", fixtures=source.fixtures)  # one file, one ledger, whoever reads it
         if source not in built:
             built[source] = source.build()
         ledgers[client.client_id] = built[source]
