@@ -66,7 +66,7 @@ def render_history(ledger: Ledger, params: Mapping[str, Any],
                    rendered: Callable[[int], dict[str, str]] | None = None) -> dict[str, Any]:
     """The body of ``GET /user/balances/history/`` for validated parameters. ``rendered``
     gives the rendered entry at a position (the mock passes a memoised one)."""
-    rendered = rendered or (lambda position: render_entry(ledger.entry(position)))
+    rendered = rendered or _entry_renderer(ledger)
     limit, offset = params["limit"], params["offset"]
     positions, total = ledger.page_positions(params.get("currency"), params.get("type"), limit, offset)
     return {"history": [rendered(p) for p in positions], "total": total, "limit": limit, "offset": offset}
@@ -114,5 +114,9 @@ RENDERED_ENTRIES_PER_LEDGER = 16_384
 """About 8 MB per worker and ledger at most."""
 
 
+def _entry_renderer(ledger: Ledger) -> Callable[[int], dict[str, str]]:
+    return lambda position: render_entry(ledger.entry(position))
+
+
 def _memoised_entries(ledger: Ledger) -> Callable[[int], dict[str, str]]:
-    return lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(lambda position: render_entry(ledger.entry(position)))
+    return lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(_entry_renderer(ledger))

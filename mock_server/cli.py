@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -194,7 +196,7 @@ def _limit_bounds() -> tuple[int, int, int]:
     return schema["minimum"], schema["maximum"], schema["default"]
 
 
-def _contract_options(command):  # noqa: ANN001, ANN202
+def _contract_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The contract suite's own options (contract_tests/conftest.py), offered here too."""
     for option in reversed(CONTRACT_OPTIONS):
         if option.flag != "--base-url":
