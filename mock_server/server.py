@@ -24,6 +24,8 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import Server
 
+from .launcher import free_port
+
 MAX_HEAD_BYTES = 64 * 1024
 """Request line and headers together; a larger head is refused before the app sees it."""
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" query="%(query_string)s" %(status)d %(dt_ms).1fms'
@@ -48,7 +50,7 @@ class ServerOptions:
 
 def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[str], None]) -> None:
     """Serve the WSGI ``app`` until SIGINT or SIGTERM; ``on_ready`` gets the base URL."""
-    port = options.port or _free_port(options.host)
+    port = options.port or free_port(options.host)
     host = f"[{options.host}]" if ":" in options.host else options.host
     server = Server(
         "balances-mock",
@@ -87,12 +89,3 @@ def _announce_when_listening(host: str, port: int, url: str, on_ready: Callable[
             continue
         on_ready(url)
         return
-
-
-def _free_port(host: str) -> int:
-    """A port the kernel has just handed out, for ``--port 0``: granian's workers each bind
-    the port themselves, so it must be known before they start."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]

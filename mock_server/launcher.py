@@ -1,0 +1,92 @@
+"""Start a server command in a child process and know when it listens.
+
+One launcher for everything that runs a server from outside: the project's tests, the
+benchmarks (which also start Prism and a constant-response ceiling) and, later, the pytest
+plugin. It waits for the line a server prints when it is ready instead of sleeping, and
+keeps draining the child's output so a chatty server never blocks on a full pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+URL = re.compile(r"https?://[\w.\-\[\]:]+")
+READY = " at http"
+"""What ``balances-mock serve`` prints once a worker accepts: ``... serving ... at http://host:port``."""
+
+
+@dataclass
+class ServerProcess:
+    """A running server: its process, its base URL and every line it has printed so far."""
+
+    process: subprocess.Popen
+    url: str
+    command: list[str]
+    output: list[str] = field(default_factory=list)
+    printed: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for_line(self, text: str, start: int = 0, timeout: float = 10) -> bool:
+        """Wait until the server has printed a line containing ``text`` (from line ``start`` on)."""
+        with self.printed:
+            return self.printed.wait_for(lambda: any(text in line for line in self.output[start:]), timeout)
+
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        self.process.send_signal(signum)
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM, then SIGKILL if it has not exited within ``timeout``; the exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def launch(command: Sequence[str], ready: str = READY, env: dict[str, str] | None = None,
+           cwd: Path | None = None, timeout: float = 60) -> ServerProcess:
+    """Run ``command`` and return once it prints a line containing ``ready`` and a URL.
+
+    RuntimeError, with everything the command printed, if it exits or stays silent first.
+    """
+    command = list(command)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    server = ServerProcess(process, "", command)
+    found = threading.Event()
+
+    def pump() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            with server.printed:
+                server.output.append(line)
+                server.printed.notify_all()
+            match = URL.search(line) if ready in line and not found.is_set() else None
+            if match:
+                server.url = match.group(0).rstrip("/")
+                found.set()
+        found.set()  # the process ended: stop waiting
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not found.wait(timeout) or not server.url:
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"{' '.join(command)} did not start:\n{''.join(server.output)}")
+    return server
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the kernel has just handed out on ``host``, for a server that must know its port
+    before it starts (granian's workers each bind it themselves; redis-server; Prism)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
