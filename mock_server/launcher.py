@@ -52,16 +52,17 @@ class ServerProcess:
             return self.process.wait()
 
 
-def launch(command: Sequence[str], ready: str = READY, env: dict[str, str] | None = None,
+def launch(command: Sequence[str], ready: str = READY, url: str | None = None, env: dict[str, str] | None = None,
            cwd: Path | None = None, timeout: float = 60) -> ServerProcess:
-    """Run ``command`` and return once it prints a line containing ``ready`` and a URL.
+    """Run ``command`` and return once it prints a line containing ``ready`` and a URL (or,
+    given ``url`` for a server that prints none, once it prints ``ready``).
 
     RuntimeError, with everything the command printed, if it exits or stays silent first.
     """
     command = list(command)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
-    server = ServerProcess(process, "", command)
+    server = ServerProcess(process, url or "", command)
     found = threading.Event()
 
     def pump() -> None:
@@ -69,10 +70,12 @@ def launch(command: Sequence[str], ready: str = READY, env: dict[str, str] | Non
             with server.printed:
                 server.output.append(line)
                 server.printed.notify_all()
-            match = URL.search(line) if ready in line and not found.is_set() else None
-            if match:
-                server.url = match.group(0).rstrip("/")
-                found.set()
+            if ready in line and not found.is_set():
+                match = URL.search(line)
+                if match and not url:
+                    server.url = match.group(0).rstrip("/")
+                if server.url:
+                    found.set()
         found.set()  # the process ended: stop waiting
 
     threading.Thread(target=pump, daemon=True).start()

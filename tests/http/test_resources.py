@@ -1,4 +1,4 @@
-"""The resource endpoints over real HTTP: data, paging, filters and auth."""
+"""The resource endpoints through the test client: data, paging, filters, auth and routing."""
 
 from __future__ import annotations
 
@@ -6,33 +6,17 @@ import time
 
 import jwt
 import pytest
-import requests
-from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-from .conftest import SECRET
-
-HISTORY = "/user/balances/history/"
-BALANCES = "/user/balances/"
+from ..support import BALANCES, HISTORY, SECRET
+from ..support.assertions import assert_conforms, assert_envelope
+from ..support.tokens import signed, tampered
 
 
-def assert_conforms(openapi_for, server, response):
-    """The response validates against the spec's schema for its operation and status."""
-    openapi_for(server.url).validate_response(RequestsOpenAPIRequest(response.request),
-                                              RequestsOpenAPIResponse(response))
-
-
-def assert_envelope(response, status: int, code: str):
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/json"
-    error = response.json()["error"]
-    assert error["code"] == code and error["message"] and isinstance(error["details"], dict)
-    return error
-
-
-def walk(server, token, limit, **filters):
+def walk(mock, token, limit, **filters):
+    """Every entry, page by page, checking that each page echoes its paging."""
     entries, offset, totals = [], 0, set()
     while True:
-        body = server.get(HISTORY, token, params={**filters, "limit": limit, "offset": offset}).json()
+        body = mock.get(HISTORY, token, params={**filters, "limit": limit, "offset": offset}).json
         totals.add(body["total"])
         assert body["limit"] == limit and body["offset"] == offset
         assert len(body["history"]) <= limit
@@ -44,13 +28,13 @@ def walk(server, token, limit, **filters):
 
 # -- data --------------------------------------------------------------------------------
 
-def test_balances_conform_and_agree_with_history(server, token, openapi_for):
-    response = server.get(BALANCES, token)
+def test_balances_conform_and_agree_with_history(mock, token):
+    response = mock.get(BALANCES, token)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
-    assert_conforms(openapi_for, server, response)
-    balances = response.json()
-    history, _ = walk(server, token, 100)
+    assert_conforms(response)
+    balances = response.json
+    history, _ = walk(mock, token, 100)
     newest = {}
     for entry in history:  # newest first: the first seen per currency is the newest
         newest.setdefault(entry["currency"], entry["balance_after"])
@@ -62,19 +46,19 @@ def test_balances_conform_and_agree_with_history(server, token, openapi_for):
     assert balances["sub_accounts"] and set(balances["sub_accounts"]) <= set(balances["account"])
 
 
-def test_history_default_page(server, token, openapi_for):
-    response = server.get(HISTORY, token)
+def test_history_default_page(mock, token):
+    response = mock.get(HISTORY, token)
     assert response.status_code == 200
-    assert_conforms(openapi_for, server, response)
-    body = response.json()
+    assert_conforms(response)
+    body = response.json
     assert (body["limit"], body["offset"], body["total"]) == (20, 0, 300)
     assert len(body["history"]) == 20
     stamps = [e["timestamp"] for e in body["history"]]
     assert stamps == sorted(stamps, reverse=True)
 
 
-def test_balance_after_chains_by_amount(server, token):
-    history, _ = walk(server, token, 100)
+def test_balance_after_chains_by_amount(mock, token):
+    history, _ = walk(mock, token, 100)
     running = {}
     for entry in reversed(history):
         amount = entry["amount"]
@@ -86,58 +70,58 @@ def test_balance_after_chains_by_amount(server, token):
 
 
 @pytest.mark.parametrize("limit", [1, 7, 100])
-def test_paging_gives_every_entry_once_in_order(server, token, limit):
-    one_page = server.get(HISTORY, token, params={"limit": 100}).json()
-    everything, _ = walk(server, token, 100)
-    entries, totals = walk(server, token, limit)
+def test_pages_of_any_size_walk_the_whole_history(mock, token, limit):
+    one_page = mock.get(HISTORY, token, params={"limit": 100}).json
+    everything, _ = walk(mock, token, 100)
+    entries, totals = walk(mock, token, limit)
     assert entries == everything and totals == {300}
     assert everything[:100] == one_page["history"]
 
 
-def test_offset_past_the_end(server, token):
-    body = server.get(HISTORY, token, params={"offset": 5000}).json()
+def test_offset_past_the_end(mock, token):
+    body = mock.get(HISTORY, token, params={"offset": 5000}).json
     assert body == {"history": [], "total": 300, "limit": 20, "offset": 5000}
 
 
-def test_an_offset_beyond_64_bits_is_echoed_exactly(server, token):
-    body = server.get(HISTORY, token, params={"offset": 10**30}).json()
+def test_an_offset_beyond_64_bits_is_echoed_exactly(mock, token):
+    body = mock.get(HISTORY, token, params={"offset": 10**30}).json
     assert body == {"history": [], "total": 300, "limit": 20, "offset": 10**30}
 
 
-def test_ordering_is_stable_between_calls(server, token):
-    assert server.get(HISTORY, token, params={"limit": 100}).content == \
-        server.get(HISTORY, token, params={"limit": 100}).content
+def test_the_same_query_gives_the_same_bytes(mock, token):
+    assert mock.get(HISTORY, token, params={"limit": 100}).data == \
+        mock.get(HISTORY, token, params={"limit": 100}).data
 
 
 @pytest.mark.parametrize("filters", [{"currency": "USDTERC20"}, {"type": "withdrawal"},
                                      {"currency": "ETH", "type": "deposit"}])
-def test_filters_match_and_add_up(server, token, filters):
-    entries, totals = walk(server, token, 100, **filters)
+def test_filters_match_and_add_up(mock, token, filters):
+    entries, totals = walk(mock, token, 100, **filters)
     assert entries and len(totals) == 1 and totals == {len(entries)}
     for entry in entries:
         assert all(entry[key] == value for key, value in filters.items())
 
 
-def test_per_currency_totals_add_up(server, token):
-    currencies = server.get(BALANCES, token).json()["account"]
-    totals = [server.get(HISTORY, token, params={"currency": c}).json()["total"] for c in currencies]
+def test_per_currency_totals_add_up(mock, token):
+    currencies = mock.get(BALANCES, token).json["account"]
+    totals = [mock.get(HISTORY, token, params={"currency": c}).json["total"] for c in currencies]
     assert sum(totals) == 300
 
 
 @pytest.mark.parametrize("filters", [{"currency": "DOGE"}, {"currency": "usdterc20"}, {"type": "payment"}])
-def test_unknown_filter_values_give_an_empty_page(server, token, filters):
-    response = server.get(HISTORY, token, params=filters)
+def test_unknown_filter_values_match_nothing(mock, token, filters):
+    response = mock.get(HISTORY, token, params=filters)
     assert response.status_code == 200
-    assert response.json() == {"history": [], "total": 0, "limit": 20, "offset": 0}
+    assert response.json == {"history": [], "total": 0, "limit": 20, "offset": 0}
 
 
-def test_read_scope_suffices_for_history(server, read_token):
-    assert server.get(HISTORY, read_token).status_code == 200
+def test_read_scope_suffices_for_history(mock, read_token):
+    assert mock.get(HISTORY, read_token).status_code == 200
 
 
-def test_head_answers_like_get_without_a_body(server, token):
-    response = requests.head(f"{server.url}{BALANCES}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert response.status_code == 200 and response.content == b""
+def test_head_answers_like_get_without_a_body(mock, token):
+    response = mock.request("HEAD", BALANCES, token)
+    assert response.status_code == 200 and response.data == b""
 
 
 # -- bad parameters ----------------------------------------------------------------------
@@ -155,36 +139,24 @@ def test_head_answers_like_get_without_a_body(server, token):
     ("currency=", {"currency"}),
     ("limit=abc&offset=-1", {"limit", "offset"}),
 ])
-def test_bad_parameters_are_400_naming_each(server, token, openapi_for, query, bad):
-    response = server.get(f"{HISTORY}?{query}", token)
+def test_bad_parameters_are_400_naming_each(mock, token, query, bad):
+    response = mock.get(f"{HISTORY}?{query}", token)
     error = assert_envelope(response, 400, "invalid_request")
     assert set(error["details"]) == bad
     assert all(isinstance(reasons, list) and reasons for reasons in error["details"].values())
-    assert_conforms(openapi_for, server, response)
+    assert_conforms(response)
 
 
-def test_invalid_utf8_in_the_query_is_400(server, token):
-    assert_envelope(server.get(f"{HISTORY}?currency=%ff%fe", token), 400, "invalid_request")
+def test_invalid_utf8_in_the_query_is_400(mock, token):
+    assert_envelope(mock.get(f"{HISTORY}?currency=%ff%fe", token), 400, "invalid_request")
 
 
-def test_repeated_parameter_last_wins_and_unknown_ones_are_ignored(server, token):
-    body = server.get(f"{HISTORY}?limit=5&limit=3&colour=blue", token).json()
+def test_repeated_parameter_last_wins_and_unknown_ones_are_ignored(mock, token):
+    body = mock.get(f"{HISTORY}?limit=5&limit=3&colour=blue", token).json
     assert body["limit"] == 3 and len(body["history"]) == 3
 
 
 # -- auth --------------------------------------------------------------------------------
-
-def signed(claims: dict, secret: str = SECRET, algorithm: str = "HS256") -> str:
-    now = int(time.time())
-    base = {"iss": "balances-mock", "sub": "demo", "scope": "read write", "iat": now, "nbf": now, "exp": now + 600}
-    return jwt.encode({**base, **claims}, secret, algorithm=algorithm)
-
-
-def tampered(token: str) -> str:
-    header, payload, signature = token.split(".")
-    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
-    return f"{header}.{payload}.{flipped}"
-
 
 @pytest.mark.parametrize("path", [BALANCES, HISTORY])
 @pytest.mark.parametrize("authorization", [
@@ -195,61 +167,60 @@ def tampered(token: str) -> str:
     "Basic ZGVtbzpkZW1vLXNlY3JldA==",
     "Token abc",
 ])
-def test_missing_or_malformed_token_is_401(server, openapi_for, path, authorization):
+def test_missing_or_malformed_token_is_401(mock, path, authorization):
     headers = {} if authorization is None else {"Authorization": authorization}
-    response = requests.get(f"{server.url}{path}", headers=headers, timeout=10)
+    response = mock.get(path, headers=headers)
     assert_envelope(response, 401, "authentication_failed")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert_conforms(openapi_for, server, response)
+    assert_conforms(response)
 
 
 @pytest.mark.parametrize("make", [
     pytest.param(lambda t: tampered(t), id="tampered-signature"),
     pytest.param(lambda t: signed({"exp": int(time.time()) - 10, "iat": int(time.time()) - 4000}), id="expired"),
-    pytest.param(lambda t: signed({}, secret="another-secret-of-a-different-replica-xx"), id="wrong-key"),
+    pytest.param(lambda t: signed(secret="another-secret-of-a-different-replica-xx"), id="wrong-key"),
     pytest.param(lambda t: signed({"nbf": int(time.time()) + 600}), id="not-yet-valid"),
     pytest.param(lambda t: signed({"sub": "stranger"}), id="unknown-client"),
     pytest.param(lambda t: jwt.encode({"sub": "demo", "scope": "read write"}, SECRET), id="missing-claims"),
     pytest.param(lambda t: jwt.encode({"iss": "balances-mock", "sub": "demo", "scope": "read write",
                                        "iat": 0, "nbf": 0, "exp": 2**40}, None, algorithm="none"), id="alg-none"),
 ])
-def test_bad_tokens_are_401(server, token, make):
-    response = server.get(HISTORY, make(token))
+def test_bad_tokens_are_401(mock, token, make):
+    response = mock.get(HISTORY, make(token))
     error = assert_envelope(response, 401, "authentication_failed")
     assert error["message"] == "Invalid or missing authentication token"
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
-def test_read_only_token_on_balances_is_403_naming_scopes(server, read_token, openapi_for):
-    response = server.get(BALANCES, read_token)
+def test_read_only_token_on_balances_is_403_naming_scopes(mock, read_token):
+    response = mock.get(BALANCES, read_token)
     error = assert_envelope(response, 403, "insufficient_permissions")
     assert error["details"] == {"required_scopes": ["read", "write"], "granted_scopes": ["read"]}
-    assert_conforms(openapi_for, server, response)
+    assert_conforms(response)
 
 
-def test_scope_narrowed_token_is_403_too(server):
-    write_only = server.token(scope="write")
-    assert_envelope(server.get(HISTORY, write_only), 403, "insufficient_permissions")
+def test_scope_narrowed_token_is_403_too(mock):
+    write_only = mock.token(scope="write")
+    assert_envelope(mock.get(HISTORY, write_only), 403, "insufficient_permissions")
 
 
-def test_auth_is_checked_before_parameters(server):
-    assert_envelope(server.get(f"{HISTORY}?limit=abc"), 401, "authentication_failed")
+def test_auth_is_checked_before_parameters(mock):
+    assert_envelope(mock.get(f"{HISTORY}?limit=abc"), 401, "authentication_failed")
 
 
 # -- routing -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/nope/", "/user/balances/history/extra/", "/user/balances"])
-def test_unknown_paths_are_404_in_the_envelope(server, token, path):
-    error = assert_envelope(server.get(path, token), 404, "not_found")
+def test_unknown_paths_are_404_with_a_hint_for_a_missing_slash(mock, token, path):
+    error = assert_envelope(mock.get(path, token), 404, "not_found")
     if path == "/user/balances":
         assert error["details"]["did_you_mean"] == "/user/balances/"
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 @pytest.mark.parametrize("path", [BALANCES, HISTORY])
-def test_wrong_methods_are_405_with_allow(server, token, method, path):
-    response = requests.request(method, f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"},
-                                timeout=10)
+def test_wrong_methods_are_405_naming_get_and_head(mock, token, method, path):
+    response = mock.request(method, path, token)
     error = assert_envelope(response, 405, "method_not_allowed")
     assert response.headers["Allow"] == "GET, HEAD"
     assert error["details"]["allowed_methods"] == ["GET", "HEAD"]

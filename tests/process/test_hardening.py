@@ -8,9 +8,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .test_faults import signed_token
+from ..support import HISTORY
+from ..support.tokens import signed
 
-TOKEN = signed_token()
+TOKEN = signed()
 
 
 def raw(server, request: bytes, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
@@ -36,7 +37,6 @@ def get(path: str, *headers: str, token: bool = True, method: str = "GET", body:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-HISTORY = "/user/balances/history/"
 CASES = {
     "malformed percent-encoding": (get(f"{HISTORY}?currency=%zz%"), {200}),
     "invalid UTF-8 in the query": (get(f"{HISTORY}?currency=%ff%fe"), {400}),
@@ -71,4 +71,4 @@ def test_abuse_gets_a_clear_4xx_or_the_documented_answer(server, case):
     assert b"Traceback" not in body and b"<html" not in body.lower()
     if body:
         assert headers.get("content-type", "").startswith("application/json"), (headers, body[:200])
-    assert server.process.poll() is None
+    assert server.process.process.poll() is None

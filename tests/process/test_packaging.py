@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SPEC_PATH, start_server
+from ..support import ROOT, SPEC_PATH
+from ..support.mock import start_server
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,7 @@ def test_contract_command_runs_from_the_wheel(installed, server, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "mock_server", "contract", server.url, "--client-id", "demo",
          "--client-secret", "demo-secret", "--read-client-id", "demo-read", "--read-client-secret", "demo-secret",
-         "--junitxml", str(report)],
+         "--examples", "5", "--junitxml", str(report)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(installed)})
     assert result.returncode == 0, result.stdout + result.stderr
     where = subprocess.run([sys.executable, "-c", "import contract_tests; print(contract_tests.__file__)"],
@@ -68,7 +71,7 @@ def test_contract_command_fails_on_a_broken_implementation(installed, tmp_path):
     try:
         result = subprocess.run(
             [sys.executable, "-m", "mock_server", "contract", mock.url, "--client-id", "demo",
-             "--client-secret", "wrong-secret"],
+             "--client-secret", "wrong-secret", "-x"],
             capture_output=True, text=True, timeout=300, cwd=tmp_path,
             env={**os.environ, "PYTHONPATH": str(installed)})
     finally:

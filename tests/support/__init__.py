@@ -1,0 +1,22 @@
+"""Helpers shared by the project's tests; nothing here is a test.
+
+One home for each: paths and secrets (here), signed tokens (``tokens``), assertions on
+answers (``assertions``), the mock in-process and as a process (``mock``), the contract
+suite run against a URL (``contract``) and the deliberately broken servers (``variants``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "spec" / "openapi.yaml"
+
+TOKEN = "/o/token/"
+BALANCES = "/user/balances/"
+HISTORY = "/user/balances/history/"
+
+SECRET = "test-secret-that-is-long-enough-for-hs256"
+"""Signs the tokens of every mock the tests start, so a test can sign its own."""
+DEMO = ("demo", "demo-secret")
+DEMO_READ = ("demo-read", "demo-secret")

@@ -2,7 +2,7 @@
 contract suite fails exactly when the contract breaks.
 
 Each variant is a small rewrite of requests or responses in front of the real mock, served
-under ``/v/<name>/``. ``python -m tests.variants`` serves them all from one process.
+under ``/v/<name>/``. ``python -m tests.support.variants`` serves them all from one process.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import base64
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -50,7 +50,6 @@ class Variant:
     may_fail: tuple[str, ...] = ()
     request: Callable[[Request], None] = lambda request: None
     response: Callable[[Request, Response], None] = lambda request, response: None
-    query: dict[str, Any] = field(default_factory=dict)
 
 
 def _json(rewrite: Callable[[Request, Any], Any], only: Callable[[Request, Response], bool]
@@ -71,10 +70,6 @@ def _history_ok(request: Request, response: Response) -> bool:
 
 def _balances_ok(request: Request, response: Response) -> bool:
     return request.path == BALANCES and response.status_code == 200
-
-
-def _set_environ(request: Request, key: str, value: str) -> None:
-    request.environ[key] = value
 
 
 def _shift_offset(request: Request) -> None:
@@ -245,7 +240,26 @@ COMPATIBLE = [
     Variant("rate-limited-429", response=_rate_limited()),
 ]
 
-VARIANTS = {v.name: v for v in [*BROKEN, *COMPATIBLE]}
+
+
+def combined(name: str, variants: list[Variant]) -> Variant:
+    """One variant doing what each of ``variants`` does: compatible changes that touch
+    different things, proven harmless together in one run of the suite."""
+
+    def request(request: Request) -> None:
+        for variant in variants:
+            variant.request(request)
+
+    def response(request: Request, response: Response) -> None:
+        for variant in variants:
+            variant.response(request, response)
+
+    return Variant(name, request=request, response=response)
+
+
+ALL_COMPATIBLE = combined("all-compatible", COMPATIBLE)
+
+VARIANTS = {v.name: v for v in [*BROKEN, *COMPATIBLE, ALL_COMPATIBLE]}
 
 
 def variants_app(mock: Any) -> Callable:

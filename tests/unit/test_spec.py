@@ -9,7 +9,7 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from .conftest import SPEC_PATH
+from ..support import SPEC_PATH
 
 
 def validator(spec: dict, ref: str) -> OAS31Validator:

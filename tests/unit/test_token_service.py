@@ -1,4 +1,5 @@
-"""Verified tokens are remembered per worker, but never past their expiry or before nbf."""
+"""TokenService on its own: a verified token is remembered per worker, but never past its
+expiry or before nbf, and a changed signature is checked afresh."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from mock_server.auth import TokenService
 from mock_server.errors import ApiError
 from mock_server.settings import DEMO_CLIENTS
 
-SECRET = "unit-test-secret-long-enough-for-hs256"
+from ..support import SECRET
+from ..support.tokens import signed
 
 
 def issued(service: TokenService) -> str:
     """A token valid from t=1000 to t=1060."""
-    return jwt.encode({"iss": "balances-mock", "sub": "demo", "scope": "read write", "iat": 1000, "nbf": 1000,
-                       "exp": 1060}, SECRET, algorithm="HS256")
+    return signed({"iat": 1000, "nbf": 1000, "exp": 1060})
 
 
 def test_a_remembered_token_still_expires():

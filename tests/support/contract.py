@@ -1,0 +1,63 @@
+"""The contract suite run against a base URL in this process, as a user's ``pytest
+contract_tests --base-url ...`` would run it, without paying for a new interpreter and a
+schemathesis import on every run.
+
+Plain ``pytest.main`` rather than pytester: pytester forgets the modules a run imported,
+and schemathesis imports its adapters lazily, so a second run would meet two copies of the
+same classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from . import DEMO, DEMO_READ, ROOT
+
+SUITE = ROOT / "contract_tests"
+CREDENTIALS = ("--client-id", DEMO[0], "--client-secret", DEMO[1],
+               "--read-client-id", DEMO_READ[0], "--read-client-secret", DEMO_READ[1])
+WITHOUT_SCHEMA = ("-k", "not test_schema")
+"""Deselects the property-based test, for runs that prove a rule other than the schema's."""
+
+
+@dataclass
+class Run:
+    """What a run of the suite reported: exit code, test ids by outcome, and its output."""
+
+    returncode: int
+    failed: set[str]
+    skipped: set[str]
+    passed: int
+    output: str
+
+
+@dataclass
+class _Recorder:
+    """A pytest plugin that keeps every test report of the run."""
+
+    reports: list[Any] = field(default_factory=list)
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        self.reports.append(report)
+
+
+def run_contract(capsys: pytest.CaptureFixture[str], base_url: str | None, *args: str) -> Run:
+    """The suite against ``base_url`` with ``args``. Call it from a folder of the test's own
+    (``monkeypatch.chdir(tmp_path)``) so nothing the run writes lands in the checkout."""
+    recorder = _Recorder()
+    url = ("--base-url", base_url) if base_url else ()
+    capsys.readouterr()
+    code = pytest.main([str(SUITE), *url, "-p", "no:cacheprovider", "--rootdir", str(ROOT), *args],
+                       plugins=[recorder])
+    out, err = capsys.readouterr()
+    reports = recorder.reports
+    return Run(
+        returncode=int(code),
+        failed={r.nodeid for r in reports if r.failed},
+        skipped={r.nodeid for r in reports if r.skipped},
+        passed=sum(r.passed and r.when == "call" for r in reports),
+        output=out + err,
+    )
