@@ -15,7 +15,8 @@ from flask import Response, request
 
 from .auth import TokenService, authorize
 from .errors import ApiError
-from .ledger import Entry, Ledger, format_amount, format_timestamp
+from .ledger import Ledger
+from .render import entry_renderer, render_balances, render_history
 from .serializer import json_response, to_json
 from .validation import RequestInvalid, SpecValidator
 
@@ -40,36 +41,6 @@ def resource_operations(spec: Mapping[str, Any]) -> list[Operation]:
                     operations.append(Operation(operation["operationId"], path, method,
                                                 frozenset(requirement["oauth2"])))
     return operations
-
-
-def render_balances(ledger: Ledger) -> dict[str, Any]:
-    """The body of ``GET /user/balances/``."""
-    return {
-        "account": {c: format_amount(v) for c, v in ledger.balances().items()},
-        "sub_accounts": {c: format_amount(v) for c, v in ledger.sub_account_totals().items()},
-        "statistics": ledger.statistics(),
-    }
-
-
-def render_entry(entry: Entry) -> dict[str, str]:
-    """One history entry as the API shows it, fields in the documentation's order."""
-    return {
-        "timestamp": format_timestamp(entry.timestamp),
-        "currency": entry.currency,
-        "type": entry.type,
-        "amount": format_amount(entry.amount),
-        "balance_after": format_amount(entry.balance_after),
-    }
-
-
-def render_history(ledger: Ledger, params: Mapping[str, Any],
-                   rendered: Callable[[int], dict[str, str]] | None = None) -> dict[str, Any]:
-    """The body of ``GET /user/balances/history/`` for validated parameters. ``rendered``
-    gives the rendered entry at a position (the mock passes a memoised one)."""
-    rendered = rendered or _entry_renderer(ledger)
-    limit, offset = params["limit"], params["offset"]
-    positions, total = ledger.page_positions(params.get("currency"), params.get("type"), limit, offset)
-    return {"history": [rendered(p) for p in positions], "total": total, "limit": limit, "offset": offset}
 
 
 class Resources:
@@ -109,14 +80,9 @@ class Resources:
         return serve
 
 
-
 RENDERED_ENTRIES_PER_LEDGER = 16_384
 """About 8 MB per worker and ledger at most."""
 
 
-def _entry_renderer(ledger: Ledger) -> Callable[[int], dict[str, str]]:
-    return lambda position: render_entry(ledger.entry(position))
-
-
 def _memoised_entries(ledger: Ledger) -> Callable[[int], dict[str, str]]:
-    return lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(_entry_renderer(ledger))
+    return lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(entry_renderer(ledger))

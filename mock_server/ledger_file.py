@@ -17,7 +17,8 @@ from typing import Any
 
 from openapi_schema_validator import OAS31Validator
 
-from .ledger import MICRO, TYPES, Entry, Ledger, Wallet, format_amount, format_timestamp
+from .ledger import MICRO, TYPES, Entry, Ledger, Wallet, format_amount
+from .render import format_amounts, render_entry
 from .spec import load_spec
 
 FORMAT = "balances-mock/ledger@1"
@@ -35,18 +36,12 @@ def dump(ledger: Ledger, meta: Mapping[str, Any]) -> bytes:
         "format": FORMAT,
         **meta,
         "currencies": list(ledger.currencies),
-        "entries": [_entry_json(ledger.entry(i)) for i in range(len(ledger))],
-        "balances": {c: format_amount(v) for c, v in ledger.balances().items()},
+        "entries": [render_entry(ledger.entry(i)) for i in range(len(ledger))],
+        "balances": format_amounts(ledger.balances()),
         "statistics": ledger.statistics(),
-        "sub_accounts": [{"name": w.name, "balances": {c: format_amount(v) for c, v in w.balances.items()}}
-                         for w in ledger.wallets],
+        "sub_accounts": [{"name": w.name, "balances": format_amounts(w.balances)} for w in ledger.wallets],
     }
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def _entry_json(entry: Entry) -> dict[str, str]:
-    return {"timestamp": format_timestamp(entry.timestamp), "currency": entry.currency, "type": entry.type,
-            "amount": format_amount(entry.amount), "balance_after": format_amount(entry.balance_after)}
 
 
 def load(path: Path) -> Ledger:
@@ -151,7 +146,7 @@ def _check_consistency(path: Path, document: dict[str, Any]) -> Ledger:
                                             for c, t in raw["balances"].items()}))
 
     ledger = Ledger.from_entries(currencies, entries, wallets)
-    balances = {c: format_amount(v) for c, v in ledger.balances().items()}
+    balances = format_amounts(ledger.balances())
     if document["balances"] != balances:
         wrong = sorted(set(balances.items()) ^ set(document["balances"].items()))
         currency = wrong[0][0]
