@@ -197,12 +197,10 @@ def _limit_bounds() -> tuple[int, int, int]:
 
 
 def _contract_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The contract suite's own options (contract_tests/conftest.py), offered here too."""
+    """The contract suite's own options (contract_tests/options.py), offered here too."""
     for option in reversed(CONTRACT_OPTIONS):
         if option.flag != "--base-url":
-            default = f" Default: {option.default}." if option.default else ""
-            command = click.option(option.flag, default=None,
-                                   help=f"{option.help}{default} [env: {option.env}]")(command)
+            command = click.option(option.flag, default=None, help=option.help_text)(command)
     return command
 
 
@@ -223,7 +221,7 @@ def contract_command(base_url: str, junitxml: str | None, pytest_args: tuple[str
     suite = Path(contract_tests.__file__).resolve().parent
     args = [str(suite), "--base-url", base_url, "-p", "no:cacheprovider", "--rootdir", str(suite.parent)]
     for option in CONTRACT_OPTIONS:
-        value = options.get(option.flag.lstrip("-").replace("-", "_"))
+        value = options.get(option.dest)
         if value is not None:
             args += [option.flag, value]
     if junitxml:
