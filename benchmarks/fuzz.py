@@ -85,15 +85,15 @@ def _problem(response: requests.Response, path: str) -> str | None:
 def main(examples: int) -> None:
     command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--token-secret",
                secrets.token_urlsafe(32)]
-    with started(command, " at http://") as mock:
-        before = len(mock.lines)
+    with started(command) as mock:
+        before = len(mock.output)
         suite = subprocess.run(
             [sys.executable, "-m", "pytest", str(ROOT / "contract_tests"), "-q", "-p", "no:cacheprovider",
              "-k", "test_schema", "--base-url", mock.url, "--client-id", "demo", "--client-secret", "demo-secret",
              "--examples", str(examples), "--max-requests", "10000000"],
             capture_output=True, text=True, cwd=ROOT)
         raw_failures = raw_fuzz(mock.url, examples)
-        log = mock.lines[before:]
+        log = mock.output[before:]
     counts: Counter[tuple[str, str]] = Counter()
     for line in log:
         if match := re.search(r'"(\w+) (\S+)" query="[^"]*" (\d{3})', line):

@@ -19,12 +19,10 @@ import platform
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +32,8 @@ from pathlib import Path
 
 import click
 import requests
+
+from mock_server.launcher import READY, ServerProcess, free_port, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
@@ -53,16 +53,6 @@ class Load:
 
     def cells(self) -> list[str]:
         return [f"{self.requests_per_second:,.0f}", f"{self.p50_ms:.2f}", f"{self.p99_ms:.2f}", str(self.errors)]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    url: str
-    command: list[str]
-    started_in: float
-    lines: list[str]
-    """Everything the server has printed so far (kept up to date while it runs)."""
 
 
 # -- running things ------------------------------------------------------------------------
@@ -90,50 +80,28 @@ def prism_command() -> list[str] | None:
     return [str(binary)]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
-def started(command: list[str], ready: str, url: str | None = None, timeout: float = 120) -> Iterator[Server]:
-    """Run ``command`` until the block ends; ready once it prints ``ready`` (and, given ``url``,
-    once ``url`` answers)."""
-    begin = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    seen: list[str] = []
-    found = threading.Event()
-
-    def pump() -> None:
-        for line in process.stdout:
-            seen.append(line)
-            if ready in line:
-                found.set()
-        found.set()
-
-    threading.Thread(target=pump, daemon=True).start()
+def started(command: list[str], ready: str = READY, timeout: float = 120) -> Iterator[ServerProcess]:
+    """``command`` launched for the length of the block, once its URL answers HTTP (Prism says
+    it listens a moment before it accepts)."""
+    server = launch(command, ready, cwd=ROOT, timeout=timeout)
     try:
-        if not found.wait(timeout) or process.poll() is not None:
-            raise RuntimeError(f"{' '.join(command)} did not start:\n{''.join(seen)}")
-        if url is None:
-            url = re.search(r"https?://[\w.\[\]:]+", next(line for line in seen if ready in line)).group(0)
-        while True:
-            try:
-                requests.get(url, timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() - begin > timeout:
-                    raise
-                time.sleep(0.05)
-        yield Server(process, url, command, time.monotonic() - begin, seen)
+        _wait_until_answering(server.url, timeout)
+        yield server
     finally:
-        process.terminate()
+        server.stop()
+
+
+def _wait_until_answering(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 WARM_UP_SECONDS = 2
@@ -243,7 +211,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
         report.append(text)
 
     # 1. the mock, its bodies captured for the ceiling
-    with started(mock_command, " at http://") as mock:
+    with started(mock_command) as mock:
         auth = {"Authorization": f"Bearer {token(mock.url)}"}
         bodies = {path.split("?")[0]: requests.get(mock.url + path, headers=auth, timeout=10).text
                   for path in ENDPOINTS.values()}
@@ -257,10 +225,9 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
         for mode, flags in (("dynamic", ["-d"]), ("static", [])):
             port = free_port()
             command = [*prism, "mock", "-h", "127.0.0.1", "-p", str(port), *flags, str(SPEC)]
-            with started(command, "Prism is listening", url=f"http://127.0.0.1:{port}/o/token/") as server:
-                base = f"http://127.0.0.1:{port}"
+            with started(command, "Prism is listening") as server:
                 for name, path in ENDPOINTS.items():
-                    results[(f"Prism {mode}", name)] = wrk(base + path, duration, connections,
+                    results[(f"Prism {mode}", name)] = wrk(server.url + path, duration, connections,
                                                            {"Authorization": "Bearer x"})
             commands.append(f"prism mock {' '.join(flags)} spec/openapi.yaml".replace("  ", " "))
 
@@ -268,7 +235,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(bodies, file)
     ceiling_command = [python, str(ROOT / "benchmarks" / "ceiling.py"), file.name]
-    with started(ceiling_command, " at http://") as ceiling:
+    with started(ceiling_command) as ceiling:
         for name, path in ENDPOINTS.items():
             results[("ceiling (constant Flask)", name)] = wrk(ceiling.url + path, duration, connections, {})
     commands.append("python benchmarks/ceiling.py BODIES.json")
@@ -292,7 +259,9 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     scale_rows, checks = [], []
     for entries in [int(n) for n in scale.split(",")]:
         command = [*mock_command, "--entries", str(entries)]
-        with started(command, " at http://") as mock:
+        begin = time.monotonic()
+        with started(command) as mock:
+            started_in = time.monotonic() - begin
             rss, pss = memory_mb(mock.process.pid)
             auth = {"Authorization": f"Bearer {token(mock.url)}"}
             queries = {
@@ -307,16 +276,16 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
                                      timeout=10).content
         first = loads["offset 0"].requests_per_second
         for label, load in loads.items():
-            scale_rows.append([f"{entries:,}", f"{mock.started_in:.1f}", f"{rss:.0f}", f"{pss:.0f}", label,
+            scale_rows.append([f"{entries:,}", f"{started_in:.1f}", f"{rss:.0f}", f"{pss:.0f}", label,
                                *load.cells(), f"{load.requests_per_second / first:.2f}"])
-        checks.append((entries, mock.started_in, pss, loads, hashlib.sha256(last_page).hexdigest()))
+        checks.append((entries, started_in, pss, loads, hashlib.sha256(last_page).hexdigest()))
     say(table(["entries", "start-up s", "main RSS MB", "total PSS MB", "query", "requests/s", "p50 ms",
                "p99 ms", "errors", "vs offset 0"], scale_rows))
     say()
 
     # 5. determinism of the largest ledger: a second process gives the same bytes
     entries, *_, digest = checks[-1]
-    with started([*mock_command, "--entries", str(entries)], " at http://") as again:
+    with started([*mock_command, "--entries", str(entries)]) as again:
         auth = {"Authorization": f"Bearer {token(again.url)}"}
         repeat = requests.get(f"{again.url}/user/balances/history/?limit=20&offset={max(entries - 20, 0)}",
                               headers=auth, timeout=10).content
