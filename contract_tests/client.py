@@ -148,6 +148,8 @@ def curl(response: requests.Response) -> str:
     request = response.request
     parts = ["curl", "-X", request.method or "GET"]
     for name, value in request.headers.items():
+        if isinstance(value, bytes):  # requests sends bytes values as they are (latin-1 on the wire)
+            value = value.decode("latin-1")
         if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length"}:
             continue
         if name.lower() == "authorization":
@@ -155,7 +157,7 @@ def curl(response: requests.Response) -> str:
             value = f"{scheme} [REDACTED]" if " " in value else "[REDACTED]"
         parts += ["-H", f"{name}: {value}"]
     if request.body:
-        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        body = request.body.decode(errors="replace") if isinstance(request.body, bytes) else str(request.body)
         if "client_secret" in body:
             body = "&".join("client_secret=[REDACTED]" if p.startswith("client_secret=") else p
                             for p in body.split("&"))
