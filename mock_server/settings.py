@@ -11,6 +11,7 @@ import yaml
 
 DEFAULT_SEED = 1
 DEFAULT_SCENARIO = "default"
+"""The scenario served and exported unless one is named (one of ``scenarios.SCENARIOS``)."""
 DEFAULT_TOKEN_TTL = 3600  # seconds; the value most documentation pages give
 
 
