@@ -15,6 +15,7 @@ import contract_tests
 from contract_tests.options import OPTIONS as CONTRACT_OPTIONS
 
 from .app import create_app
+from .clients_file import ClientsFileError, load_clients, merge_clients
 from .faults import Chaos, describe, parse_latency
 from .fixtures import FixtureError, FixtureSet, check_target, export, write_atomically
 from .ledger_file import LedgerFileError
@@ -22,16 +23,7 @@ from .rate_limits import DOCUMENTED_LIMITS
 from .rate_limits import check as check_limits
 from .scenarios import DEFAULT_ACCOUNT, SCENARIOS
 from .server import ServerOptions, serve
-from .settings import (
-    DEFAULT_SCENARIO,
-    DEFAULT_SEED,
-    DEFAULT_TOKEN_TTL,
-    DEMO_CLIENTS,
-    ClientsFileError,
-    Settings,
-    load_clients,
-    merge_clients,
-)
+from .settings import DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TOKEN_TTL, DEMO_CLIENTS, Settings
 from .spec import load_spec
 
 MAX_ENTRIES = 10_000_000
