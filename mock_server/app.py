@@ -50,8 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.add_url_rule(operation.path, operation.operation_id, resources.view(operation),
                          methods=[operation.method.upper()], provide_automatic_options=False)
     register_error_handlers(app)
-    faults.install(app, documented_responses(spec), faults.Chaos(settings.seed, settings.latency_ms,
-                                                                  settings.error_rate, settings.fault_rate))
+    faults.install(app, documented_responses(spec), settings.chaos, settings.seed)
     if settings.rate_limit:
         rate_limits.install(app, settings.rate_limit, settings.rate_limit_storage, tokens)
     return app

@@ -105,8 +105,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
                    "worker; use --rate-limit-storage redis://... to share counts between workers", err=True)
         workers = 1
     settings = Settings(seed=seed, scenario=scenario, entries=entries, fixtures=fixtures_path, clients=clients,
-                        token_secret=token_secret, token_ttl=token_ttl, latency_ms=latency,
-                        error_rate=error_rate, fault_rate=fault_rate, rate_limit=rate_limit,
+                        token_secret=token_secret, token_ttl=token_ttl,
+                        chaos=Chaos(latency, error_rate, fault_rate), rate_limit=rate_limit,
                         rate_limit_storage=rate_limit_storage)
     try:
         app = create_app(settings)
@@ -120,7 +120,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
         else:
             length = f", {entries} history entries" if entries is not None else ""
             click.echo(f"  data: scenario {scenario}, seed {seed}{length}")
-        chaos = describe(Chaos(seed, latency, error_rate, fault_rate))
+        chaos = describe(settings.chaos)
         if chaos:
             click.echo(f"  chaos: {', '.join(chaos)} (seed {seed})")
         if rate_limit:

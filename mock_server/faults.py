@@ -60,12 +60,15 @@ def _bad_prefer(reason: str, name: str) -> ApiError:
 
 @dataclass(frozen=True)
 class Chaos:
-    """Server-wide faults; rates are probabilities between 0 and 1."""
+    """Server-wide faults for chaos runs; rates are probabilities between 0 and 1. Which
+    requests they hit is drawn from the server's seed (``Settings.seed``), like its data."""
 
-    seed: int = 1
     latency_ms: tuple[int, int] | None = None
+    """Every request waits a random MIN..MAX milliseconds."""
     error_rate: float = 0.0
+    """Share of requests answered 500 or 503 in the envelope."""
     fault_rate: float = 0.0
+    """Share of responses cut off mid-body or dropped."""
 
     @property
     def active(self) -> bool:
@@ -87,9 +90,11 @@ class _Draws:
         return random.Random(f"{self._seed}|{line}|{occurrence}")
 
 
-def install(app: Flask, documented: Mapping[tuple[str, str], Mapping[int, Documented]], chaos: Chaos) -> None:
-    """Hook the faults into ``app``: before routing-level work, after the URL is matched."""
-    draws = _Draws(chaos.seed)
+def install(app: Flask, documented: Mapping[tuple[str, str], Mapping[int, Documented]], chaos: Chaos,
+            seed: int) -> None:
+    """Hook the faults into ``app``: before routing-level work, after the URL is matched.
+    ``seed`` seeds the chaos draws."""
+    draws = _Draws(seed)
 
     @app.before_request
     def inject() -> Response | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .faults import Chaos
+
 DEFAULT_SEED = 1
 DEFAULT_SCENARIO = "default"
 """The scenario served and exported unless one is named (one of ``scenarios.SCENARIOS``)."""
@@ -49,12 +51,8 @@ class Settings:
     token_secret: str | None = field(default=None, repr=False)
     """Signs tokens. None: a random one, so other processes reject this one's tokens."""
     token_ttl: int = DEFAULT_TOKEN_TTL
-    latency_ms: tuple[int, int] | None = None
-    """Every request waits a random MIN..MAX milliseconds (chaos runs)."""
-    error_rate: float = 0.0
-    """Share of requests answered 500 or 503 in the envelope (chaos runs)."""
-    fault_rate: float = 0.0
-    """Share of responses cut off mid-body or dropped (chaos runs)."""
+    chaos: Chaos = Chaos()
+    """Server-wide latency, errors and cut connections, drawn from ``seed``; none by default."""
     rate_limit: str | None = None
     """Per-client limits such as ``100/minute;1000/hour;5000/day``; None: no limit."""
     rate_limit_storage: str = "memory://"
