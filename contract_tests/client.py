@@ -105,19 +105,14 @@ def _retry_after(response: requests.Response) -> float:
 class TokenSource:
     """Bearer tokens for one credential, from ``/o/token/``, renewed before they expire."""
 
-    def __init__(self, client: ContractClient, credentials: Credentials, scope: str | None = None,
+    def __init__(self, client: ContractClient, credentials: Credentials,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         self._credentials = credentials
-        self._scope = scope
         self._clock = clock
         self._token: str | None = credentials.token
         self._expires_at = float("inf") if credentials.token else 0.0
         self._lock = threading.Lock()
-
-    @property
-    def can_request_tokens(self) -> bool:
-        return bool(self._credentials.client_id and self._credentials.client_secret)
 
     def token(self) -> str:
         with self._lock:
@@ -127,11 +122,8 @@ class TokenSource:
             return self._token
 
     def _fetch(self) -> tuple[str, float]:
-        data = {"grant_type": "client_credentials"}
-        if self._scope:
-            data["scope"] = self._scope
         response = self._client.request(
-            "POST", TOKEN_PATH, data=data,
+            "POST", TOKEN_PATH, data={"grant_type": "client_credentials"},
             auth=(self._credentials.client_id or "", self._credentials.client_secret or ""))
         try:
             body = response.json()
