@@ -144,21 +144,15 @@ class Ledger:
             return range(len(self))
         return self._index[(c, t)]
 
-    def page(
+    def page_positions(
         self, currency: str | None, type: str | None, limit: int, offset: int
-    ) -> tuple[list[Entry], int]:
-        """One page of matching entries, newest first, and how many match in all.
+    ) -> tuple[list[int], int]:
+        """The positions of one page of matching entries, newest first, and how many match in
+        all: O(limit) whatever the ledger's size.
 
         Newest first means the reverse of booking order, which breaks timestamp ties
         deterministically: of two entries at the same second, the later-booked comes first.
         """
-        positions, total = self.page_positions(currency, type, limit, offset)
-        return [self.entry(p) for p in positions], total
-
-    def page_positions(
-        self, currency: str | None, type: str | None, limit: int, offset: int
-    ) -> tuple[list[int], int]:
-        """Like ``page``, but the entries' positions: O(limit) whatever the ledger's size."""
         positions = self.select(currency, type)
         total = len(positions)
         newest = total - 1 - offset
