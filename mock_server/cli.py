@@ -94,7 +94,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
     with _usage_error(ValueError):
         latency = parse_latency(latency_text) if latency_text else None
         rate_limit = check_limits(rate_limit) if rate_limit else None
-    settings = Settings(seed=seed, scenario=scenario, entries=entries, fixtures=fixtures_path, clients=clients,
+    settings = Settings(seed=seed, scenario=scenario, entries=entries, ledger_path=fixtures_path, clients=clients,
                         token_secret=token_secret, token_ttl=token_ttl,
                         chaos=Chaos(latency, error_rate, fault_rate), rate_limit=rate_limit,
                         rate_limit_storage=rate_limit_storage)
@@ -135,8 +135,8 @@ def _workers(asked: int, settings: Settings) -> int:
 def _announce(url: str, settings: Settings) -> None:
     """The banner, once a worker accepts: where, which data, which faults, which clients."""
     click.echo(f"balances-mock {_version()} serving the Cryptofuse balances API at {url}")
-    if settings.fixtures is not None:
-        click.echo(f"  data: {settings.fixtures}")
+    if settings.ledger_path is not None:
+        click.echo(f"  data: {settings.ledger_path}")
     else:
         length = f", {settings.entries} history entries" if settings.entries is not None else ""
         click.echo(f"  data: scenario {settings.scenario}, seed {settings.seed}{length}")
@@ -173,9 +173,7 @@ def fixtures_command(scenario: str, seed: int, client_id: str, limit: int | None
     `balances-mock serve --fixtures DIR`.
     """
     if list_only:
-        width = max(map(len, SCENARIOS))
-        for name, known in SCENARIOS.items():
-            click.echo(f"{name:<{width}}  {known.summary}")
+        _list_scenarios()
         return
     if out is None:
         raise click.UsageError("--out DIR is required (or --list)")
@@ -195,6 +193,12 @@ def fixtures_command(scenario: str, seed: int, client_id: str, limit: int | None
     except FixtureError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"wrote {written} files for scenario {scenario} (seed {seed}, client {client_id}) to {out}")
+
+
+def _list_scenarios() -> None:
+    width = max(map(len, SCENARIOS))
+    for scenario in SCENARIOS.values():
+        click.echo(f"{scenario.name:<{width}}  {scenario.summary}")
 
 
 def _limit_bounds() -> tuple[int, int, int]:

@@ -18,8 +18,8 @@ class Client:
     """An OAuth client allowed to use the client-credentials grant, and the account it sees.
 
     ``account`` names the account whose data the client reads (default: its own id), so two
-    clients can be two credentials of one account. ``scenario``, ``seed`` and ``fixtures``
-    give the client data of its own instead of the server's.
+    clients can be two credentials of one account. ``scenario``, ``seed`` and ``ledger_path``
+    (``fixtures:`` in a clients file) give the client data of its own instead of the server's.
     """
 
     client_id: str
@@ -28,7 +28,7 @@ class Client:
     account: str | None = None
     scenario: str | None = None
     seed: int | None = None
-    fixtures: Path | None = None
+    ledger_path: Path | None = None
 
 
 DEMO_CLIENTS = (
@@ -45,7 +45,7 @@ class Settings:
     scenario: str = DEFAULT_SCENARIO
     entries: int | None = None
     """History length; None: the scenario's own."""
-    fixtures: Path | None = None
+    ledger_path: Path | None = None
     """A ledger.json (or a folder holding one) to serve instead of a generated scenario."""
     clients: tuple[Client, ...] = DEMO_CLIENTS
     token_secret: str | None = field(default=None, repr=False)
