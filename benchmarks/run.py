@@ -19,12 +19,10 @@ import platform
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +32,8 @@ from pathlib import Path
 
 import click
 import requests
+
+from mock_server.launcher import READY, ServerProcess, free_port, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
@@ -53,16 +53,6 @@ class Load:
 
     def cells(self) -> list[str]:
         return [f"{self.requests_per_second:,.0f}", f"{self.p50_ms:.2f}", f"{self.p99_ms:.2f}", str(self.errors)]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    url: str
-    command: list[str]
-    started_in: float
-    lines: list[str]
-    """Everything the server has printed so far (kept up to date while it runs)."""
 
 
 # -- running things ------------------------------------------------------------------------
@@ -90,50 +80,28 @@ def prism_command() -> list[str] | None:
     return [str(binary)]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
-def started(command: list[str], ready: str, url: str | None = None, timeout: float = 120) -> Iterator[Server]:
-    """Run ``command`` until the block ends; ready once it prints ``ready`` (and, given ``url``,
-    once ``url`` answers)."""
-    begin = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    seen: list[str] = []
-    found = threading.Event()
-
-    def pump() -> None:
-        for line in process.stdout:
-            seen.append(line)
-            if ready in line:
-                found.set()
-        found.set()
-
-    threading.Thread(target=pump, daemon=True).start()
+def started(command: list[str], ready: str = READY, timeout: float = 120) -> Iterator[ServerProcess]:
+    """``command`` launched for the length of the block, once its URL answers HTTP (Prism says
+    it listens a moment before it accepts)."""
+    server = launch(command, ready, cwd=ROOT, timeout=timeout)
     try:
-        if not found.wait(timeout) or process.poll() is not None:
-            raise RuntimeError(f"{' '.join(command)} did not start:\n{''.join(seen)}")
-        if url is None:
-            url = re.search(r"https?://[\w.\[\]:]+", next(line for line in seen if ready in line)).group(0)
-        while True:
-            try:
-                requests.get(url, timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() - begin > timeout:
-                    raise
-                time.sleep(0.05)
-        yield Server(process, url, command, time.monotonic() - begin, seen)
+        _wait_until_answering(server.url, timeout)
+        yield server
     finally:
-        process.terminate()
+        server.stop()
+
+
+def _wait_until_answering(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 WARM_UP_SECONDS = 2
@@ -223,6 +191,36 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+MOCK = "balances-mock"
+CEILING = "ceiling (constant Flask)"
+PRISM_MODES = (("dynamic", ["-d"]), ("static", []))
+HISTORY = "/user/balances/history/"
+
+
+@dataclass(frozen=True)
+class Bench:
+    """What every measurement of one run shares: the load wrk puts on, and how to start the mock."""
+
+    duration: int
+    connections: int
+    mock_command: list[str]
+
+    def load(self, url: str, headers: dict[str, str]) -> Load:
+        return wrk(url, self.duration, self.connections, headers)
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """The mock measured with one ledger size."""
+
+    entries: int
+    started_in: float
+    rss_mb: float
+    pss_mb: float
+    loads: dict[str, Load]
+    last_page_sha256: str
+
+
 @click.command()
 @click.option("--duration", default=5, show_default=True, help="Seconds of load per run (3 runs per figure).")
 @click.option("--connections", default=16, show_default=True, help="wrk connections.")
@@ -231,153 +229,193 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here.")
 def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None) -> None:
     require_wrk()
-    python = sys.executable
     secret = secrets.token_urlsafe(32)
-    mock_command = [python, "-m", "mock_server", "serve", "--port", "0", "--quiet", "--token-secret", secret]
+    bench = Bench(duration, connections,
+                  [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--quiet", "--token-secret", secret])
     report: list[str] = []
-    results: dict[tuple[str, str], Load] = {}
-    commands: list[str] = []
 
-    def say(text: str = "") -> None:
-        print(text, flush=True)
-        report.append(text)
+    def say(*lines: str) -> None:
+        for line in lines:
+            print(line, flush=True)
+            report.append(line)
 
-    # 1. the mock, its bodies captured for the ceiling
-    with started(mock_command, " at http://") as mock:
+    # The mock first: the ceiling answers the bodies it sends.
+    results, bodies = measure_mock(bench)
+    commands = [" ".join(bench.mock_command[:1] + ["-m mock_server serve --quiet --token-secret ..."])]
+    prism = None if no_prism else prism_command()
+    if prism is not None:
+        for mode, flags in PRISM_MODES:
+            results.update(measure_prism(bench, prism, mode, flags))
+            commands.append(f"prism mock {' '.join(flags)} spec/openapi.yaml".replace("  ", " "))
+    results.update(measure_ceiling(bench, bodies))
+    commands.append("python benchmarks/ceiling.py BODIES.json")
+    say(f"## Throughput and latency ({connections} connections, wrk -t1, median of 3 runs of {duration} s)", "",
+        throughput_table(results), "")
+
+    say(f"## Scaling with the ledger ({connections} connections, median of 3 runs of {duration} s)", "")
+    scaled = [measure_size(bench, int(n)) for n in scale.split(",")]
+    say(scaling_table(scaled), "")
+
+    largest = scaled[-1]
+    reproducible = serves_the_same_bytes(bench, largest)
+    verdicts = throughput_targets(results) + scaling_targets(largest, reproducible)
+    rows = [[target, "yes" if met else "NO", measured] for target, met, measured in verdicts]
+    say("## Targets", "", table(["target", "met", "measured"], rows), "")
+
+    if markdown is not None:
+        write_markdown(markdown, report, commands, prism)
+
+
+# -- the measurements ----------------------------------------------------------------------
+
+def measure_mock(bench: Bench) -> tuple[dict[tuple[str, str], Load], dict[str, str]]:
+    """The mock on every endpoint, and the bodies it answers there."""
+    with started(bench.mock_command) as mock:
         auth = {"Authorization": f"Bearer {token(mock.url)}"}
         bodies = {path.split("?")[0]: requests.get(mock.url + path, headers=auth, timeout=10).text
                   for path in ENDPOINTS.values()}
-        for name, path in ENDPOINTS.items():
-            results[("balances-mock", name)] = wrk(mock.url + path, duration, connections, auth)
-        commands.append(" ".join(mock_command[:1] + ["-m mock_server serve --quiet --token-secret ..."]))
+        return {(MOCK, name): bench.load(mock.url + path, auth) for name, path in ENDPOINTS.items()}, bodies
 
-    # 2. Stoplight Prism on our own spec, dynamic and static
-    prism = None if no_prism else prism_command()
-    if prism is not None:
-        for mode, flags in (("dynamic", ["-d"]), ("static", [])):
-            port = free_port()
-            command = [*prism, "mock", "-h", "127.0.0.1", "-p", str(port), *flags, str(SPEC)]
-            with started(command, "Prism is listening", url=f"http://127.0.0.1:{port}/o/token/") as server:
-                base = f"http://127.0.0.1:{port}"
-                for name, path in ENDPOINTS.items():
-                    results[(f"Prism {mode}", name)] = wrk(base + path, duration, connections,
-                                                           {"Authorization": "Bearer x"})
-            commands.append(f"prism mock {' '.join(flags)} spec/openapi.yaml".replace("  ", " "))
 
-    # 3. the ceiling: constant bytes from Flask under the same server and settings
+def measure_prism(bench: Bench, prism: list[str], mode: str, flags: list[str]) -> dict[tuple[str, str], Load]:
+    """Stoplight Prism mocking our own spec; it checks only that a bearer token is present."""
+    command = [*prism, "mock", "-h", "127.0.0.1", "-p", str(free_port()), *flags, str(SPEC)]
+    with started(command, "Prism is listening") as server:
+        return {(f"Prism {mode}", name): bench.load(server.url + path, {"Authorization": "Bearer x"})
+                for name, path in ENDPOINTS.items()}
+
+
+def measure_ceiling(bench: Bench, bodies: dict[str, str]) -> dict[tuple[str, str], Load]:
+    """Constant bytes (the mock's own bodies) from Flask under the same server and settings."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(bodies, file)
-    ceiling_command = [python, str(ROOT / "benchmarks" / "ceiling.py"), file.name]
-    with started(ceiling_command, " at http://") as ceiling:
-        for name, path in ENDPOINTS.items():
-            results[("ceiling (constant Flask)", name)] = wrk(ceiling.url + path, duration, connections, {})
-    commands.append("python benchmarks/ceiling.py BODIES.json")
-    os.unlink(file.name)
+    try:
+        with started([sys.executable, str(ROOT / "benchmarks" / "ceiling.py"), file.name]) as ceiling:
+            return {(CEILING, name): bench.load(ceiling.url + path, {}) for name, path in ENDPOINTS.items()}
+    finally:
+        os.unlink(file.name)
 
-    say(f"## Throughput and latency ({connections} connections, wrk -t1, median of 3 runs of {duration} s)")
-    say()
+
+def measure_size(bench: Bench, entries: int) -> Scaled:
+    """The mock with ``entries`` history entries: start-up, memory, and pages at both ends and filtered."""
+    queries = {
+        "offset 0": "?limit=20",
+        "near the end": _last_page_query(entries),
+        "currency=USDTERC20": "?currency=USDTERC20&limit=20",
+        "type=withdrawal": "?type=withdrawal&limit=20",
+    }
+    begin = time.monotonic()
+    with started([*bench.mock_command, "--entries", str(entries)]) as mock:
+        started_in = time.monotonic() - begin
+        rss, pss = memory_mb(mock.process.pid)
+        auth = {"Authorization": f"Bearer {token(mock.url)}"}
+        loads = {label: bench.load(f"{mock.url}{HISTORY}{query}", auth) for label, query in queries.items()}
+        last_page = _last_page(mock.url, auth, entries)
+    return Scaled(entries, started_in, rss, pss, loads, hashlib.sha256(last_page).hexdigest())
+
+
+def serves_the_same_bytes(bench: Bench, measured: Scaled) -> bool:
+    """Determinism: a second process with the same ledger size answers the last page byte for byte."""
+    with started([*bench.mock_command, "--entries", str(measured.entries)]) as again:
+        repeat = _last_page(again.url, {"Authorization": f"Bearer {token(again.url)}"}, measured.entries)
+    return hashlib.sha256(repeat).hexdigest() == measured.last_page_sha256
+
+
+def _last_page_query(entries: int) -> str:
+    return f"?limit=20&offset={max(entries - 20, 0)}"
+
+
+def _last_page(url: str, auth: dict[str, str], entries: int) -> bytes:
+    return requests.get(f"{url}{HISTORY}{_last_page_query(entries)}", headers=auth, timeout=10).content
+
+
+# -- the report ----------------------------------------------------------------------------
+
+def throughput_table(results: dict[tuple[str, str], Load]) -> str:
     rows = []
     for name in ENDPOINTS:
-        mine = results[("balances-mock", name)]
+        mine = results[(MOCK, name)]
         for server in dict.fromkeys(s for s, _ in results):
             load = results[(server, name)]
-            ratio = "" if server == "balances-mock" else f"{mine.requests_per_second / load.requests_per_second:.1f}x"
+            ratio = "" if server == MOCK else f"{mine.requests_per_second / load.requests_per_second:.1f}x"
             rows.append([ENDPOINTS[name], server, *load.cells(), ratio])
-    say(table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "mock / this"], rows))
-    say()
+    return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "mock / this"], rows)
 
-    # 4. scaling
-    say(f"## Scaling with the ledger ({connections} connections, median of 3 runs of {duration} s)")
-    say()
-    scale_rows, checks = [], []
-    for entries in [int(n) for n in scale.split(",")]:
-        command = [*mock_command, "--entries", str(entries)]
-        with started(command, " at http://") as mock:
-            rss, pss = memory_mb(mock.process.pid)
-            auth = {"Authorization": f"Bearer {token(mock.url)}"}
-            queries = {
-                "offset 0": "?limit=20",
-                "near the end": f"?limit=20&offset={max(entries - 20, 0)}",
-                "currency=USDTERC20": "?currency=USDTERC20&limit=20",
-                "type=withdrawal": "?type=withdrawal&limit=20",
-            }
-            loads = {label: wrk(f"{mock.url}/user/balances/history/{query}", duration, connections, auth)
-                     for label, query in queries.items()}
-            last_page = requests.get(f"{mock.url}/user/balances/history/{queries['near the end']}", headers=auth,
-                                     timeout=10).content
-        first = loads["offset 0"].requests_per_second
-        for label, load in loads.items():
-            scale_rows.append([f"{entries:,}", f"{mock.started_in:.1f}", f"{rss:.0f}", f"{pss:.0f}", label,
-                               *load.cells(), f"{load.requests_per_second / first:.2f}"])
-        checks.append((entries, mock.started_in, pss, loads, hashlib.sha256(last_page).hexdigest()))
-    say(table(["entries", "start-up s", "main RSS MB", "total PSS MB", "query", "requests/s", "p50 ms",
-               "p99 ms", "errors", "vs offset 0"], scale_rows))
-    say()
 
-    # 5. determinism of the largest ledger: a second process gives the same bytes
-    entries, *_, digest = checks[-1]
-    with started([*mock_command, "--entries", str(entries)], " at http://") as again:
-        auth = {"Authorization": f"Bearer {token(again.url)}"}
-        repeat = requests.get(f"{again.url}/user/balances/history/?limit=20&offset={max(entries - 20, 0)}",
-                              headers=auth, timeout=10).content
-    reproducible = hashlib.sha256(repeat).hexdigest() == digest
+def scaling_table(scaled: list[Scaled]) -> str:
+    rows = []
+    for size in scaled:
+        first = size.loads["offset 0"].requests_per_second
+        for label, load in size.loads.items():
+            rows.append([f"{size.entries:,}", f"{size.started_in:.1f}", f"{size.rss_mb:.0f}", f"{size.pss_mb:.0f}",
+                         label, *load.cells(), f"{load.requests_per_second / first:.2f}"])
+    return table(["entries", "start-up s", "main RSS MB", "total PSS MB", "query", "requests/s", "p50 ms",
+                  "p99 ms", "errors", "vs offset 0"], rows)
 
-    # 6. the targets
-    say("## Targets")
-    say()
+
+def throughput_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, bool, str]]:
+    """Per endpoint: near the ceiling, far above Prism, and fast without errors."""
     verdicts = []
     for name in ENDPOINTS:
-        mine = results[("balances-mock", name)]
-        ceiling_load = results[("ceiling (constant Flask)", name)]
+        mine = results[(MOCK, name)]
+        ceiling = results[(CEILING, name)]
         verdicts.append((f"{name}: >= 0.6x the ceiling",
-                         mine.requests_per_second >= 0.6 * ceiling_load.requests_per_second,
-                         f"{mine.requests_per_second / ceiling_load.requests_per_second:.2f}x"))
+                         mine.requests_per_second >= 0.6 * ceiling.requests_per_second,
+                         f"{mine.requests_per_second / ceiling.requests_per_second:.2f}x"))
         if ("Prism dynamic", name) in results:
-            prism_load = results[("Prism dynamic", name)]
+            prism = results[("Prism dynamic", name)]
             verdicts.append((f"{name}: >= 10x Prism dynamic",
-                             mine.requests_per_second >= 10 * prism_load.requests_per_second,
-                             f"{mine.requests_per_second / prism_load.requests_per_second:.1f}x"))
+                             mine.requests_per_second >= 10 * prism.requests_per_second,
+                             f"{mine.requests_per_second / prism.requests_per_second:.1f}x"))
         verdicts.append((f"{name}: p99 < 10 ms, zero errors", mine.p99_ms < 10 and mine.errors == 0,
                          f"p99 {mine.p99_ms:.2f} ms, {mine.errors} errors"))
-    entries, started_in, pss, loads, _ = checks[-1]
-    first = loads["offset 0"].requests_per_second
-    verdicts.append((f"{entries:,} entries: start < 10 s", started_in < 10, f"{started_in:.1f} s"))
-    verdicts.append((f"{entries:,} entries: < 300 MB resident", pss < 300, f"{pss:.0f} MB (PSS, all processes)"))
-    slowest = min(loads.values(), key=lambda load: load.requests_per_second).requests_per_second
-    verdicts.append((f"{entries:,} entries: near the end and filtered pages within 20% of the first",
-                     slowest >= 0.8 * first, f"slowest {slowest / first:.2f}x of the first page"))
-    verdicts.append((f"{entries:,} entries: a second process serves the same bytes", reproducible,
-                     "identical" if reproducible else "different"))
-    say(table(["target", "met", "measured"], [[t, "yes" if ok else "NO", m] for t, ok, m in verdicts]))
-    say()
+    return verdicts
 
-    if markdown is not None:
-        machine = _machine()
-        versions = {
-            "python": platform.python_version(),
-            "balances-mock": _package_version("balances-mock"),
-            "granian": _package_version("granian"),
-            "flask": _package_version("flask"),
-            "wrk": version_of(["wrk", "-v"]),
-            "prism": version_of([*prism, "--version"]) if prism else "skipped",
-            "node": version_of(["node", "--version"]),
-        }
-        header = [
-            "# Benchmarks",
-            "",
-            f"Latest run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine}.",
-            "",
-            "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
-            "",
-            "Reproduce with `python benchmarks/run.py --markdown BENCHMARKS.md` (from the project's",
-            "virtual environment; it installs Prism into a cache folder with npm when missing). The",
-            "servers it runs, one after another:",
-            "",
-            *[f"- `{c}`" for c in commands],
-            "",
-        ]
-        markdown.write_text("\n".join(header + report) + "\n")
-        print(f"wrote {markdown}")
+
+def scaling_targets(largest: Scaled, reproducible: bool) -> list[tuple[str, bool, str]]:
+    """The largest ledger: quick to start, small in memory, as fast at the end as at the start, reproducible."""
+    entries = largest.entries
+    first = largest.loads["offset 0"].requests_per_second
+    slowest = min(load.requests_per_second for load in largest.loads.values())
+    return [
+        (f"{entries:,} entries: start < 10 s", largest.started_in < 10, f"{largest.started_in:.1f} s"),
+        (f"{entries:,} entries: < 300 MB resident", largest.pss_mb < 300,
+         f"{largest.pss_mb:.0f} MB (PSS, all processes)"),
+        (f"{entries:,} entries: near the end and filtered pages within 20% of the first",
+         slowest >= 0.8 * first, f"slowest {slowest / first:.2f}x of the first page"),
+        (f"{entries:,} entries: a second process serves the same bytes", reproducible,
+         "identical" if reproducible else "different"),
+    ]
+
+
+def write_markdown(path: Path, report: list[str], commands: list[str], prism: list[str] | None) -> None:
+    """BENCHMARKS.md: when, where and with what the report was made, then the report."""
+    machine = _machine()
+    versions = {
+        "python": platform.python_version(),
+        "balances-mock": _package_version("balances-mock"),
+        "granian": _package_version("granian"),
+        "flask": _package_version("flask"),
+        "wrk": version_of(["wrk", "-v"]),
+        "prism": version_of([*prism, "--version"]) if prism else "skipped",
+        "node": version_of(["node", "--version"]),
+    }
+    header = [
+        "# Benchmarks",
+        "",
+        f"Latest run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine}.",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        "",
+        "Reproduce with `python benchmarks/run.py --markdown BENCHMARKS.md` (from the project's",
+        "virtual environment; it installs Prism into a cache folder with npm when missing). The",
+        "servers it runs, one after another:",
+        "",
+        *[f"- `{c}`" for c in commands],
+        "",
+    ]
+    path.write_text("\n".join(header + report) + "\n")
+    print(f"wrote {path}")
 
 
 def _machine() -> str:

@@ -26,7 +26,7 @@ def main(seconds: int, connections: int) -> None:
     require_wrk()
     command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--token-secret",
                secrets.token_urlsafe(32)]
-    with started(command, " at http://") as mock:
+    with started(command) as mock:
         auth = f"Authorization: Bearer {token(mock.url)}"
         url = f"{mock.url}/user/balances/history/?limit=20"
         samples: list[tuple[float, float]] = []

@@ -105,19 +105,14 @@ def _retry_after(response: requests.Response) -> float:
 class TokenSource:
     """Bearer tokens for one credential, from ``/o/token/``, renewed before they expire."""
 
-    def __init__(self, client: ContractClient, credentials: Credentials, scope: str | None = None,
+    def __init__(self, client: ContractClient, credentials: Credentials,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
         self._credentials = credentials
-        self._scope = scope
         self._clock = clock
         self._token: str | None = credentials.token
         self._expires_at = float("inf") if credentials.token else 0.0
         self._lock = threading.Lock()
-
-    @property
-    def can_request_tokens(self) -> bool:
-        return bool(self._credentials.client_id and self._credentials.client_secret)
 
     def token(self) -> str:
         with self._lock:
@@ -127,11 +122,8 @@ class TokenSource:
             return self._token
 
     def _fetch(self) -> tuple[str, float]:
-        data = {"grant_type": "client_credentials"}
-        if self._scope:
-            data["scope"] = self._scope
         response = self._client.request(
-            "POST", TOKEN_PATH, data=data,
+            "POST", TOKEN_PATH, data={"grant_type": "client_credentials"},
             auth=(self._credentials.client_id or "", self._credentials.client_secret or ""))
         try:
             body = response.json()
@@ -148,6 +140,8 @@ def curl(response: requests.Response) -> str:
     request = response.request
     parts = ["curl", "-X", request.method or "GET"]
     for name, value in request.headers.items():
+        if isinstance(value, bytes):  # requests sends bytes values as they are (latin-1 on the wire)
+            value = value.decode("latin-1")
         if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length"}:
             continue
         if name.lower() == "authorization":
@@ -155,7 +149,7 @@ def curl(response: requests.Response) -> str:
             value = f"{scheme} [REDACTED]" if " " in value else "[REDACTED]"
         parts += ["-H", f"{name}: {value}"]
     if request.body:
-        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        body = request.body.decode(errors="replace") if isinstance(request.body, bytes) else str(request.body)
         if "client_secret" in body:
             body = "&".join("client_secret=[REDACTED]" if p.startswith("client_secret=") else p
                             for p in body.split("&"))

@@ -29,8 +29,7 @@ BALANCES = "/user/balances/"
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("balances", "Cryptofuse balances API contract")
     for option in OPTIONS:
-        default = f" Default: {option.default}." if option.default else ""
-        group.addoption(option.flag, default=None, help=f"{option.help}{default} [env: {option.env}]")
+        group.addoption(option.flag, default=None, help=option.help_text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,7 +56,7 @@ SETTINGS_KEY = pytest.StashKey[ContractSettings]()
 
 
 def _value(config: pytest.Config, option: Option) -> str | None:
-    value = config.getoption(option.flag.lstrip("-").replace("-", "_"))
+    value = config.getoption(option.dest)
     if value is None:
         value = os.environ.get(option.env) or option.default
     return value

@@ -8,10 +8,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Option:
+    """One option of the suite: its flag, the environment variable that stands in for it, and
+    its default (text, as on a command line)."""
+
     flag: str
     env: str
     help: str
     default: str | None = None
+
+    @property
+    def dest(self) -> str:
+        """The attribute a parsed flag lands in, for pytest and click alike: ``--max-requests`` -> ``max_requests``."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+    @property
+    def help_text(self) -> str:
+        """The help line, with the default and the environment variable, so every command says the same."""
+        default = f" Default: {self.default}." if self.default else ""
+        return f"{self.help}{default} [env: {self.env}]"
 
 
 OPTIONS = (

@@ -23,25 +23,25 @@ class DataSource:
     seed: int = 0
     account: str = ""
     entries: int | None = None
-    fixtures: Path | None = None
+    ledger_path: Path | None = None
     """A ledger file: then it alone is the source, whoever reads it."""
 
     def build(self) -> Ledger:
-        if self.fixtures is not None:
-            return ledger_file.load(self.fixtures)
+        if self.ledger_path is not None:
+            return ledger_file.load(self.ledger_path)
         return build_ledger(self.scenario, self.seed, self.account, self.entries)
 
 
 def source_for(client: Client, settings: Settings) -> DataSource:
     """A client's own data settings win over the server's; the account defaults to the client."""
     account = client.account or client.client_id
-    if client.fixtures is not None:
-        return DataSource(fixtures=client.fixtures)
+    if client.ledger_path is not None:
+        return DataSource(ledger_path=client.ledger_path)
     if client.scenario is not None or client.seed is not None:
         return DataSource(client.scenario or settings.scenario,
                           settings.seed if client.seed is None else client.seed, account)
-    if settings.fixtures is not None:
-        return DataSource(fixtures=settings.fixtures)
+    if settings.ledger_path is not None:
+        return DataSource(ledger_path=settings.ledger_path)
     return DataSource(settings.scenario, settings.seed, account, settings.entries)
 
 

@@ -1,4 +1,5 @@
-"""The resource operations: security -> validation -> ledger -> JSON.
+"""The resource operations: their query, then the ledger, then JSON (pipeline.py says what
+runs before: faults, routing, the token, the rate limit, the scopes).
 
 Which operations exist, their paths, methods and scopes all come from the spec; this module
 adds what the spec cannot say: how each operation reads the ledger.
@@ -9,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Response, request
+from flask import Response
 
-from .auth import TokenService, authorize
 from .errors import ApiError
-from .ledger import Entry, Ledger, format_amount, format_timestamp
+from .ledger import Ledger
+from .render import entry_renderer, render_balances, render_history
 from .serializer import json_response, to_json
 from .validation import RequestInvalid, SpecValidator
+
+if TYPE_CHECKING:
+    from .pipeline import RequestState
 
 
 @dataclass(frozen=True)
@@ -42,42 +46,11 @@ def resource_operations(spec: Mapping[str, Any]) -> list[Operation]:
     return operations
 
 
-def render_balances(ledger: Ledger) -> dict[str, Any]:
-    """The body of ``GET /user/balances/``."""
-    return {
-        "account": {c: format_amount(v) for c, v in ledger.balances().items()},
-        "sub_accounts": {c: format_amount(v) for c, v in ledger.sub_account_totals().items()},
-        "statistics": ledger.statistics(),
-    }
-
-
-def render_entry(entry: Entry) -> dict[str, str]:
-    """One history entry as the API shows it, fields in the documentation's order."""
-    return {
-        "timestamp": format_timestamp(entry.timestamp),
-        "currency": entry.currency,
-        "type": entry.type,
-        "amount": format_amount(entry.amount),
-        "balance_after": format_amount(entry.balance_after),
-    }
-
-
-def render_history(ledger: Ledger, params: Mapping[str, Any],
-                   rendered: Callable[[int], dict[str, str]] | None = None) -> dict[str, Any]:
-    """The body of ``GET /user/balances/history/`` for validated parameters. ``rendered``
-    gives the rendered entry at a position (the mock passes a memoised one)."""
-    rendered = rendered or _entry_renderer(ledger)
-    limit, offset = params["limit"], params["offset"]
-    positions, total = ledger.page_positions(params.get("currency"), params.get("type"), limit, offset)
-    return {"history": [rendered(p) for p in positions], "total": total, "limit": limit, "offset": offset}
-
-
 class Resources:
     """Answers the resource operations, each client from its own account's ledger."""
 
-    def __init__(self, ledgers: Mapping[str, Ledger], tokens: TokenService, validator: SpecValidator) -> None:
+    def __init__(self, ledgers: Mapping[str, Ledger], validator: SpecValidator) -> None:
         self._ledgers = dict(ledgers)
-        self._tokens = tokens
         self._validator = validator
         # Ledgers never change, so neither do their balances bodies nor their rendered
         # entries; clients re-read the newest pages far more than old ones, so a bounded
@@ -90,33 +63,28 @@ class Resources:
                 render_history(ledger, params, rendered[id(ledger)])),
         }
 
-    def view(self, operation: Operation) -> Callable[[], Response]:
-        """The Flask view of ``operation``: the request pipeline, in order."""
-        handler = self._handlers[operation.operation_id]
+    def validate(self, state: RequestState) -> None:
+        """Pipeline step: the query parameters of a resource request, as the spec allows them (400
+        otherwise). The token endpoint checks its own form."""
+        operation = state.operation
+        if operation is None:
+            return
+        try:
+            state.params = self._validator.query(operation.path, operation.method, state.request.query_string)
+        except RequestInvalid as invalid:
+            names = ", ".join(invalid.details)
+            raise ApiError(400, "invalid_request", f"Invalid query parameters: {names}.",
+                           invalid.details) from None
 
-        def serve() -> Response:
-            grant = self._tokens.verify(request.headers.get("Authorization"))
-            authorize(grant, operation.scopes)
-            try:
-                params = self._validator.query(operation.path, operation.method, request.query_string)
-            except RequestInvalid as invalid:
-                names = ", ".join(invalid.details)
-                raise ApiError(400, "invalid_request", f"Invalid query parameters: {names}.",
-                               invalid.details) from None
-            return handler(self._ledgers[grant.client_id], params)
-
-        serve.__name__ = operation.operation_id
-        return serve
-
+    def answer(self, state: RequestState) -> Response:
+        """A verified, authorized, validated request's answer, from its client's ledger."""
+        handler = self._handlers[state.operation.operation_id]  # type: ignore[union-attr]
+        return handler(self._ledgers[state.identity.client_id], state.params)  # type: ignore[union-attr,arg-type]
 
 
 RENDERED_ENTRIES_PER_LEDGER = 16_384
 """About 8 MB per worker and ledger at most."""
 
 
-def _entry_renderer(ledger: Ledger) -> Callable[[int], dict[str, str]]:
-    return lambda position: render_entry(ledger.entry(position))
-
-
 def _memoised_entries(ledger: Ledger) -> Callable[[int], dict[str, str]]:
-    return lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(_entry_renderer(ledger))
+    return lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(entry_renderer(ledger))

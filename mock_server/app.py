@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, Request
-from werkzeug.routing import RequestRedirect
+from flask import Flask
 
-from . import faults, rate_limits
 from .accounts import ledgers_by_client
 from .api import Resources, resource_operations
-from .auth import TokenService, token_view
-from .errors import not_found, register_error_handlers
+from .auth import BearerAuth, TokenService, token_view
+from .errors import register_error_handlers
+from .faults import Faults
+from .pipeline import PipelineFlask, Route, request_steps, response_steps
+from .rate_limits import RateLimit
 from .settings import Settings
 from .spec import documented_responses, load_spec
 from .validation import SpecValidator
@@ -40,29 +41,18 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     tokens = TokenService(settings.clients, secret, settings.token_ttl)
     validator = SpecValidator(spec)
-    resources = Resources(ledgers_by_client(settings), tokens, validator)
-
-    app = _Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.add_url_rule(TOKEN_PATH, "obtainToken", token_view(tokens, validator, TOKEN_PATH),
-                     methods=["POST"], provide_automatic_options=False)
+    resources = Resources(ledgers_by_client(settings), validator)
+    routes = {"obtainToken": Route(TOKEN_PATH, ("POST",), None, token_view(tokens, validator, TOKEN_PATH))}
     for operation in resource_operations(spec):
-        app.add_url_rule(operation.path, operation.operation_id, resources.view(operation),
-                         methods=[operation.method.upper()], provide_automatic_options=False)
+        routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
+                                               resources.answer)
+    faults = Faults(documented_responses(spec), settings.chaos, settings.seed)
+    rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
+
+    app = PipelineFlask(__name__, request_steps(faults, routes, BearerAuth(tokens), rate_limit, resources),
+                        response_steps(faults))
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    for endpoint, route in routes.items():
+        app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)
     register_error_handlers(app)
-    faults.install(app, documented_responses(spec), faults.Chaos(settings.seed, settings.latency_ms,
-                                                                  settings.error_rate, settings.fault_rate))
-    if settings.rate_limit:
-        rate_limits.install(app, settings.rate_limit, settings.rate_limit_storage, tokens)
     return app
-
-
-class _Flask(Flask):
-    """Flask, except that a path without its trailing slash is not redirected but 404 with
-    a hint, as the spec says: a client that drops the slash should learn it at once."""
-
-    def raise_routing_exception(self, request: Request) -> None:
-        redirect = request.routing_exception
-        if isinstance(redirect, RequestRedirect):
-            raise not_found(request.path, did_you_mean=request.path + "/")
-        super().raise_routing_exception(request)

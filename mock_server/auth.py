@@ -13,17 +13,20 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote_plus
 
 import jwt
-from flask import Response, request
+from flask import Response
 from werkzeug.datastructures import Authorization
 
 from .errors import ApiError, TokenError
 from .serializer import json_response
 from .settings import Client
 from .validation import BODY, RequestInvalid, SpecValidator
+
+if TYPE_CHECKING:
+    from .pipeline import RequestState
 
 ISSUER = "balances-mock"
 REALM = "balances-mock"
@@ -147,6 +150,33 @@ class TokenService:
         return claims["sub"], claims["scope"], float(claims["nbf"]), float(claims["exp"])
 
 
+class BearerAuth:
+    """Bearer tokens on the resources, as steps of the request pipeline: the token is verified
+    once (identify), and refused or checked for scopes where the resource needs it."""
+
+    def __init__(self, tokens: TokenService) -> None:
+        self._tokens = tokens
+
+    def identify(self, state: RequestState) -> None:
+        """The grant of the request's bearer token, or the 401 it earns, kept for later steps."""
+        try:
+            state.identity = self._tokens.verify(state.request.headers.get("Authorization"))
+        except ApiError as refusal:
+            state.identity = refusal
+
+    @staticmethod
+    def authenticate(state: RequestState) -> None:
+        """The kept 401, on a resource; the token endpoint is not behind bearer auth."""
+        if state.operation is not None and isinstance(state.identity, ApiError):
+            raise state.identity
+
+    @staticmethod
+    def authorize(state: RequestState) -> None:
+        """403 on a resource, unless the token holds every scope its operation requires."""
+        if state.operation is not None:
+            authorize(state.identity, state.operation.scopes)  # type: ignore[arg-type]
+
+
 def authorize(grant: Grant, required: frozenset[str]) -> None:
     """403 unless the grant holds every required scope."""
     missing = required - grant.scopes
@@ -174,10 +204,11 @@ def _authentication_failed(reason: str, challenge_error: bool = True) -> ApiErro
                     {"reason": reason}, {"WWW-Authenticate": challenge})
 
 
-def token_view(tokens: TokenService, validator: SpecValidator, path: str) -> Callable[[], Response]:
-    """The Flask view of ``POST /o/token/``: the spec checks the form, then RFC 6749 rules."""
+def token_view(tokens: TokenService, validator: SpecValidator, path: str) -> Callable[[RequestState], Response]:
+    """The answer of ``POST /o/token/``: the spec checks the form, then RFC 6749 rules."""
 
-    def obtain_token() -> Response:
+    def obtain_token(state: RequestState) -> Response:
+        request = state.request
         body = request.get_data(cache=False)
         try:
             form = validator.form(path, "post", request.content_type or "", body)

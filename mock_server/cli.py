@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import contract_tests
 from contract_tests.options import OPTIONS as CONTRACT_OPTIONS
 
 from .app import create_app
+from .clients_file import ClientsFileError, load_clients, merge_clients
 from .faults import Chaos, describe, parse_latency
 from .fixtures import FixtureError, FixtureSet, check_target, export, write_atomically
 from .ledger_file import LedgerFileError
@@ -22,16 +24,7 @@ from .rate_limits import DOCUMENTED_LIMITS
 from .rate_limits import check as check_limits
 from .scenarios import DEFAULT_ACCOUNT, SCENARIOS
 from .server import ServerOptions, serve
-from .settings import (
-    DEFAULT_SCENARIO,
-    DEFAULT_SEED,
-    DEFAULT_TOKEN_TTL,
-    DEMO_CLIENTS,
-    ClientsFileError,
-    Settings,
-    load_clients,
-    merge_clients,
-)
+from .settings import DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TOKEN_TTL, DEMO_CLIENTS, Client, Settings
 from .spec import load_spec
 
 MAX_ENTRIES = 10_000_000
@@ -96,54 +89,69 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
                   rate_limit: str | None, rate_limit_storage: str, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    clients = DEMO_CLIENTS
-    if clients_file is not None:
-        scopes = load_spec()["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"]
-        try:
-            clients = merge_clients(DEMO_CLIENTS, load_clients(clients_file, scopes, SCENARIOS))
-        except ClientsFileError as error:
-            raise click.UsageError(str(error)) from None
-    try:
+    with _usage_error(ClientsFileError):
+        clients = _clients(clients_file)
+    with _usage_error(ValueError):
         latency = parse_latency(latency_text) if latency_text else None
         rate_limit = check_limits(rate_limit) if rate_limit else None
-    except ValueError as error:
+    settings = Settings(seed=seed, scenario=scenario, entries=entries, ledger_path=fixtures_path, clients=clients,
+                        token_secret=token_secret, token_ttl=token_ttl,
+                        chaos=Chaos(latency, error_rate, fault_rate), rate_limit=rate_limit,
+                        rate_limit_storage=rate_limit_storage)
+    workers = _workers(workers, settings)
+    with _usage_error(LedgerFileError):
+        app = create_app(settings)
+    options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet)
+    serve(app, options, lambda url: _announce(url, settings))
+
+
+@contextmanager
+def _usage_error(kind: type[Exception]) -> Iterator[None]:
+    """A ``kind`` raised inside (a bad flag value or file) is a usage error: its one-line
+    message and exit status 2, no traceback."""
+    try:
+        yield
+    except kind as error:
         raise click.UsageError(str(error)) from None
-    if rate_limit and rate_limit_storage.startswith("memory") and workers > 1:
+
+
+def _clients(clients_file: Path | None) -> tuple[Client, ...]:
+    """The demo clients, and those of the clients file (which replace demo ones of the same id)."""
+    if clients_file is None:
+        return DEMO_CLIENTS
+    scopes = load_spec()["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"]
+    return merge_clients(DEMO_CLIENTS, load_clients(clients_file, scopes, SCENARIOS))
+
+
+def _workers(asked: int, settings: Settings) -> int:
+    """``asked``, or 1 when rate limits count in memory: counts in one process stay right."""
+    if settings.rate_limit and settings.rate_limit_storage.startswith("memory") and asked > 1:
         click.echo("note: --rate-limit with memory storage counts inside one process, so the mock runs one "
                    "worker; use --rate-limit-storage redis://... to share counts between workers", err=True)
-        workers = 1
-    settings = Settings(seed=seed, scenario=scenario, entries=entries, fixtures=fixtures_path, clients=clients,
-                        token_secret=token_secret, token_ttl=token_ttl, latency_ms=latency,
-                        error_rate=error_rate, fault_rate=fault_rate, rate_limit=rate_limit,
-                        rate_limit_storage=rate_limit_storage)
-    try:
-        app = create_app(settings)
-    except LedgerFileError as error:
-        raise click.UsageError(str(error)) from None
+        return 1
+    return asked
 
-    def announce(url: str) -> None:
-        click.echo(f"balances-mock {_version()} serving the Cryptofuse balances API at {url}")
-        if fixtures_path is not None:
-            click.echo(f"  data: {fixtures_path}")
-        else:
-            length = f", {entries} history entries" if entries is not None else ""
-            click.echo(f"  data: scenario {scenario}, seed {seed}{length}")
-        chaos = describe(Chaos(seed, latency, error_rate, fault_rate))
-        if chaos:
-            click.echo(f"  chaos: {', '.join(chaos)} (seed {seed})")
-        if rate_limit:
-            click.echo(f"  rate limit per client: {rate_limit} ({rate_limit_storage})")
-        click.echo("  clients (client_id / secret: scopes):")
-        for client in clients:
-            demo = client in DEMO_CLIENTS
-            secret = client.client_secret if demo else "(from your clients file)"
-            click.echo(f"    {client.client_id} / {secret}: {' '.join(sorted(client.scopes))}")
-        click.echo(f"  try: curl -u demo:demo-secret -d grant_type=client_credentials {url}/o/token/")
-        click.echo("  stop with Ctrl-C")
 
-    serve(app, ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet),
-          announce)
-
+def _announce(url: str, settings: Settings) -> None:
+    """The banner, once a worker accepts: where, which data, which faults, which clients."""
+    click.echo(f"balances-mock {_version()} serving the Cryptofuse balances API at {url}")
+    if settings.ledger_path is not None:
+        click.echo(f"  data: {settings.ledger_path}")
+    else:
+        length = f", {settings.entries} history entries" if settings.entries is not None else ""
+        click.echo(f"  data: scenario {settings.scenario}, seed {settings.seed}{length}")
+    chaos = describe(settings.chaos)
+    if chaos:
+        click.echo(f"  chaos: {', '.join(chaos)} (seed {settings.seed})")
+    if settings.rate_limit:
+        click.echo(f"  rate limit per client: {settings.rate_limit} ({settings.rate_limit_storage})")
+    click.echo("  clients (client_id / secret: scopes):")
+    for client in settings.clients:
+        demo = client in DEMO_CLIENTS
+        secret = client.client_secret if demo else "(from your clients file)"
+        click.echo(f"    {client.client_id} / {secret}: {' '.join(sorted(client.scopes))}")
+    click.echo(f"  try: curl -u demo:demo-secret -d grant_type=client_credentials {url}/o/token/")
+    click.echo("  stop with Ctrl-C")
 
 
 @main.command("fixtures")
@@ -165,9 +173,7 @@ def fixtures_command(scenario: str, seed: int, client_id: str, limit: int | None
     `balances-mock serve --fixtures DIR`.
     """
     if list_only:
-        width = max(map(len, SCENARIOS))
-        for name, known in SCENARIOS.items():
-            click.echo(f"{name:<{width}}  {known.summary}")
+        _list_scenarios()
         return
     if out is None:
         raise click.UsageError("--out DIR is required (or --list)")
@@ -189,6 +195,12 @@ def fixtures_command(scenario: str, seed: int, client_id: str, limit: int | None
     click.echo(f"wrote {written} files for scenario {scenario} (seed {seed}, client {client_id}) to {out}")
 
 
+def _list_scenarios() -> None:
+    width = max(map(len, SCENARIOS))
+    for scenario in SCENARIOS.values():
+        click.echo(f"{scenario.name:<{width}}  {scenario.summary}")
+
+
 def _limit_bounds() -> tuple[int, int, int]:
     """The history's limit parameter as the spec defines it: minimum, maximum, default."""
     operation = load_spec()["paths"]["/user/balances/history/"]["get"]
@@ -197,12 +209,10 @@ def _limit_bounds() -> tuple[int, int, int]:
 
 
 def _contract_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The contract suite's own options (contract_tests/conftest.py), offered here too."""
+    """The contract suite's own options (contract_tests/options.py), offered here too."""
     for option in reversed(CONTRACT_OPTIONS):
         if option.flag != "--base-url":
-            default = f" Default: {option.default}." if option.default else ""
-            command = click.option(option.flag, default=None,
-                                   help=f"{option.help}{default} [env: {option.env}]")(command)
+            command = click.option(option.flag, default=None, help=option.help_text)(command)
     return command
 
 
@@ -223,7 +233,7 @@ def contract_command(base_url: str, junitxml: str | None, pytest_args: tuple[str
     suite = Path(contract_tests.__file__).resolve().parent
     args = [str(suite), "--base-url", base_url, "-p", "no:cacheprovider", "--rootdir", str(suite.parent)]
     for option in CONTRACT_OPTIONS:
-        value = options.get(option.flag.lstrip("-").replace("-", "_"))
+        value = options.get(option.dest)
         if value is not None:
             args += [option.flag, value]
     if junitxml:

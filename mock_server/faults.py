@@ -16,12 +16,16 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flask import Flask, Response, g, request
+from flask import Request, Response, g
 
 from .errors import ApiError, envelope
 from .serializer import json_response
 from .spec import Documented
+
+if TYPE_CHECKING:
+    from .pipeline import RequestState
 
 MAX_DELAY_MS = 10_000
 """The longest a ``Prefer: delay`` may hold a request (and a worker thread)."""
@@ -32,6 +36,9 @@ SUPPORTED = ("code", "delay")
 class Preference:
     code: int | None = None
     delay_ms: int = 0
+
+
+NO_PREFERENCE = Preference()
 
 
 def parse_prefer(values: list[str]) -> Preference:
@@ -60,12 +67,15 @@ def _bad_prefer(reason: str, name: str) -> ApiError:
 
 @dataclass(frozen=True)
 class Chaos:
-    """Server-wide faults; rates are probabilities between 0 and 1."""
+    """Server-wide faults for chaos runs; rates are probabilities between 0 and 1. Which
+    requests they hit is drawn from the server's seed (``Settings.seed``), like its data."""
 
-    seed: int = 1
     latency_ms: tuple[int, int] | None = None
+    """Every request waits a random MIN..MAX milliseconds."""
     error_rate: float = 0.0
+    """Share of requests answered 500 or 503 in the envelope."""
     fault_rate: float = 0.0
+    """Share of responses cut off mid-body or dropped."""
 
     @property
     def active(self) -> bool:
@@ -87,32 +97,45 @@ class _Draws:
         return random.Random(f"{self._seed}|{line}|{occurrence}")
 
 
-def install(app: Flask, documented: Mapping[tuple[str, str], Mapping[int, Documented]], chaos: Chaos) -> None:
-    """Hook the faults into ``app``: before routing-level work, after the URL is matched."""
-    draws = _Draws(chaos.seed)
+class Faults:
+    """Faults on purpose, as steps of the request pipeline (see pipeline.py for where each sits)."""
 
-    @app.before_request
-    def inject() -> Response | None:
-        preference = parse_prefer(request.headers.getlist("Prefer"))
-        if preference.delay_ms:
-            time.sleep(preference.delay_ms / 1000)
-        if preference.code is not None and request.url_rule is not None:
-            forced = _documented_answer(documented, preference.code)
-            if forced is not None:
-                return forced
-        if chaos.active:
-            return _chaos(chaos, draws.for_request(f"{request.method} {request.full_path}"))
-        return None
+    def __init__(self, documented: Mapping[tuple[str, str], Mapping[int, Documented]], chaos: Chaos,
+                 seed: int) -> None:
+        self._documented = documented
+        self.chaos = chaos
+        self._draws = _Draws(seed)
 
-    if chaos.fault_rate:  # only chaos runs pay for a hook on every response
-        @app.after_request
-        def break_the_wire(response: Response) -> Response:
-            if g.get("fault") is not None:
-                return _faulty(response, g.fault)
-            return response
+    def read_prefer(self, state: RequestState) -> None:
+        """The request's preferences (a 400 if not understood), and the delay it asks for."""
+        values = state.request.headers.getlist("Prefer")
+        if values:
+            state.preference = parse_prefer(values)
+            if state.preference.delay_ms:
+                time.sleep(state.preference.delay_ms / 1000)
+
+    def forced_answer(self, state: RequestState) -> Response | None:
+        """The documented response ``Prefer: code=...`` asks for; None for a success code (the
+        real answer) and on paths the API does not have."""
+        code = state.preference.code
+        if code is None or state.request.url_rule is None:
+            return None
+        return _documented_answer(self._documented, state.request, code)
+
+    def inject_chaos(self, state: RequestState) -> Response | None:
+        """A chaos run's draws for this request: a delay, a 500 or 503, a response to cut."""
+        return _chaos(self.chaos, self._draws.for_request(f"{state.request.method} {state.request.full_path}"))
+
+    @staticmethod
+    def cut_the_wire(response: Response) -> Response:
+        """The response the chaos step marked, broken as a network breaks it."""
+        if g.get("fault") is not None:
+            return _faulty(response, g.fault)
+        return response
 
 
-def _documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documented]], code: int) -> Response | None:
+def _documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documented]], request: Request,
+                       code: int) -> Response | None:
     """The operation's documented response for ``code``; None for its success code."""
     method = "get" if request.method == "HEAD" else request.method.lower()
     responses = documented.get((request.url_rule.rule, method), {})

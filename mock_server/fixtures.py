@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from . import ledger_file
-from .api import render_balances, render_history
 from .ledger import TYPES, Ledger
+from .render import render_balances, render_history
 from .scenarios import build_ledger
 from .serializer import to_json
 from .spec import documented_responses, load_spec

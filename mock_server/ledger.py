@@ -11,12 +11,14 @@ ledger of a million entries fits in tens of megabytes and a page costs O(limit).
 
 from __future__ import annotations
 
+import random
 import time
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 from faker import Faker
@@ -142,21 +144,15 @@ class Ledger:
             return range(len(self))
         return self._index[(c, t)]
 
-    def page(
+    def page_positions(
         self, currency: str | None, type: str | None, limit: int, offset: int
-    ) -> tuple[list[Entry], int]:
-        """One page of matching entries, newest first, and how many match in all.
+    ) -> tuple[list[int], int]:
+        """The positions of one page of matching entries, newest first, and how many match in
+        all: O(limit) whatever the ledger's size.
 
         Newest first means the reverse of booking order, which breaks timestamp ties
         deterministically: of two entries at the same second, the later-booked comes first.
         """
-        positions, total = self.page_positions(currency, type, limit, offset)
-        return [self.entry(p) for p in positions], total
-
-    def page_positions(
-        self, currency: str | None, type: str | None, limit: int, offset: int
-    ) -> tuple[list[int], int]:
-        """Like ``page``, but the entries' positions: O(limit) whatever the ledger's size."""
         positions = self.select(currency, type)
         total = len(positions)
         newest = total - 1 - offset
@@ -222,62 +218,111 @@ class Profile:
     None: per currency (stablecoins hundreds of units, ETH a few, BTC fractions)."""
 
 
+# How the generator draws. Each ``*_DRAW`` is one ``rng.randrange(n)`` read as "yes" unless it
+# is 0: a chance of (n - 1) in n. The committed fixtures pin these numbers and the order of
+# every draw: changing either changes every generated ledger.
+EXAMPLE_CURRENCIES = DOCUMENTED_CURRENCIES[:3]
+"""USDTERC20, USDCERC20 and ETH: the currencies of the docs' example, in every default account."""
+EXTRA_CURRENCIES = 2
+"""How many more documented currencies the seed picks for a default account."""
+STABLECOIN_WEIGHT = 3
+"""Stablecoins dominate a payment account: each is booked 3 times as often as ETH, WETH or BTC."""
+MAX_MEAN_GAP = 6 * 3600
+"""Entries are at most six hours apart on average, so a short history reads like a busy account's
+days rather than a few entries a year."""
+ROUND_DEPOSIT_DRAW = 2
+"""Half the deposits larger than one unit are whole units: "500.000000" is common in real ledgers."""
+ORDINARY_WITHDRAWAL_DRAW = 4
+"""Three withdrawals in four move an ordinary amount; the fourth takes 1 to 100 percent of the
+balance, so balances come close to zero now and then."""
+WALLET_CURRENCY_DRAW = 3
+"""A sub-account wallet holds each of the account's currencies with a chance of two in three."""
+
+
 def generate(seed: int | str, profile: Profile = Profile()) -> Ledger:
     """The ledger for ``seed``: a pure function of its arguments.
 
     Faker (seeded per instance) names the sub-account wallets; its seeded ``random``
-    draws every number, so one seed drives everything.
+    draws every number, so one seed drives everything. The draws come in a fixed order
+    (currencies, booking times, movements, wallets): reordering them changes every ledger.
     """
     fake = Faker("en_US")
     fake.seed_instance(seed)
     rng = fake.random
-
-    currencies = profile.currencies
-    if currencies is None:
-        extra = rng.sample(DOCUMENTED_CURRENCIES[3:], 2)
-        currencies = tuple(c for c in DOCUMENTED_CURRENCIES if c in {*DOCUMENTED_CURRENCIES[:3], *extra})
+    currencies = _currencies(rng, profile.currencies)
     digits = [profile.amount_digits or _DIGITS.get(c, _STABLECOIN_DIGITS) for c in currencies]
-    # Stablecoins dominate the traffic of a payment account.
-    weights = [1 if c in _DIGITS else 3 for c in currencies]
-    cumulative = [sum(weights[: i + 1]) for i in range(len(weights))]
+    timestamps = _timestamps(rng, profile.entries)
+    currency_codes, type_codes, amounts, after = _movements(rng, currencies, digits, profile)
+    wallets = _wallets(fake, currencies, digits, profile.wallets if currencies else 0)
+    return Ledger(currencies, timestamps, currency_codes, type_codes, amounts, after, wallets)
 
-    count = profile.entries
-    mean_gap = max(1, min(6 * 3600, HISTORY_SPAN // max(count, 1)))
+
+def _currencies(rng: random.Random, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The profile's currencies, or the example ones plus a few drawn, in the documented order."""
+    if chosen is not None:
+        return chosen
+    extra = rng.sample(DOCUMENTED_CURRENCIES[len(EXAMPLE_CURRENCIES):], EXTRA_CURRENCIES)
+    return tuple(c for c in DOCUMENTED_CURRENCIES if c in {*EXAMPLE_CURRENCIES, *extra})
+
+
+def _timestamps(rng: random.Random, count: int) -> array:
+    """``count`` booking times, oldest first, the newest at REFERENCE_TIME: gaps drawn evenly
+    from 0 to twice the mean gap, the mean chosen so the history spans at most HISTORY_SPAN."""
+    mean_gap = max(1, min(MAX_MEAN_GAP, HISTORY_SPAN // max(count, 1)))
     gaps = [rng.randrange(2 * mean_gap + 1) for _ in range(count)]
-    moment = REFERENCE_TIME - sum(gaps[1:])
+    if not count:
+        return array("q")
+    # One gap fewer than entries separates them; the first gap is drawn all the same.
+    return array("q", accumulate(gaps[1:], initial=REFERENCE_TIME - sum(gaps[1:])))
 
-    timestamps, amounts, after = array("q"), array("q"), array("q")
-    currency_codes, type_codes = array("B"), array("B")
+
+def _movements(rng: random.Random, currencies: Sequence[str], digits: Sequence[tuple[int, int]],
+               profile: Profile) -> tuple[array, array, array, array]:
+    """Every entry's currency code, type code, amount and balance after, in booking order.
+
+    A withdrawal never overdraws: an empty balance always takes a deposit, and a withdrawal
+    moves at most what the balance holds (at least one micro-unit).
+    """
+    weights = [1 if c in _DIGITS else STABLECOIN_WEIGHT for c in currencies]
+    cumulative = [sum(weights[: i + 1]) for i in range(len(weights))]
+    currency_codes, type_codes, amounts, after = array("B"), array("B"), array("q"), array("q")
     balance = [0] * len(currencies)
-    for i in range(count):
-        moment += gaps[i] if i else 0
+    deposit, withdrawal = TYPES.index(DEPOSIT), TYPES.index(WITHDRAWAL)
+    for _ in range(profile.entries):
         c = bisect_right(cumulative, rng.randrange(cumulative[-1]))
         low, high = digits[c]
+        # The size's order of magnitude first, then the size: small amounts as common as large.
         size = rng.randrange(10 ** low, 10 ** (rng.randrange(low, high) + 1))
         if balance[c] == 0 or rng.randrange(100) < profile.deposit_percent:
-            t = 0
-            if size > MICRO and rng.randrange(2):
-                size -= size % MICRO  # round deposits are common: "500.000000"
+            t = deposit
+            if size > MICRO and rng.randrange(ROUND_DEPOSIT_DRAW):
+                size -= size % MICRO
             balance[c] += size
         else:
-            t = 1
-            size = min(size, balance[c]) if rng.randrange(4) else balance[c] * rng.randrange(1, 101) // 100
+            t = withdrawal
+            if rng.randrange(ORDINARY_WITHDRAWAL_DRAW):
+                size = min(size, balance[c])
+            else:
+                size = balance[c] * rng.randrange(1, 100 + 1) // 100  # 1 to 100 percent of it
             size = max(size, 1)
             balance[c] -= size
-        timestamps.append(moment)
         currency_codes.append(c)
         type_codes.append(t)
         amounts.append(size)
         after.append(balance[c])
+    return currency_codes, type_codes, amounts, after
 
+
+def _wallets(fake: Faker, currencies: Sequence[str], digits: Sequence[tuple[int, int]], count: int) -> list[Wallet]:
+    """``count`` sub-account wallets named like players, each holding some of the currencies
+    (the first, if the draws leave it none), up to ten times a currency's largest movement."""
+    rng = fake.random
     wallets = []
-    for _ in range(profile.wallets if currencies else 0):
-        held = [c for c in currencies if rng.randrange(3)] or [currencies[0]]
+    for _ in range(count):
+        held = [c for c in currencies if rng.randrange(WALLET_CURRENCY_DRAW)] or [currencies[0]]
         balances = {}
         for c in held:
-            low, high = digits[currencies.index(c)]
+            _, high = digits[currencies.index(c)]
             balances[c] = rng.randrange(0, 10 ** (high + 1))
         wallets.append(Wallet(name=f"player-{fake.user_name()}", balances=balances))
-
-    return Ledger(currencies, timestamps, currency_codes, type_codes, amounts, after, wallets)
-
+    return wallets

@@ -17,7 +17,8 @@ from typing import Any
 
 from openapi_schema_validator import OAS31Validator
 
-from .ledger import MICRO, TYPES, Entry, Ledger, Wallet, format_amount, format_timestamp
+from .ledger import DEPOSIT, MICRO, TYPES, Entry, Ledger, Wallet, format_amount
+from .render import format_amounts, render_entry
 from .spec import load_spec
 
 FORMAT = "balances-mock/ledger@1"
@@ -35,18 +36,12 @@ def dump(ledger: Ledger, meta: Mapping[str, Any]) -> bytes:
         "format": FORMAT,
         **meta,
         "currencies": list(ledger.currencies),
-        "entries": [_entry_json(ledger.entry(i)) for i in range(len(ledger))],
-        "balances": {c: format_amount(v) for c, v in ledger.balances().items()},
+        "entries": [render_entry(ledger.entry(i)) for i in range(len(ledger))],
+        "balances": format_amounts(ledger.balances()),
         "statistics": ledger.statistics(),
-        "sub_accounts": [{"name": w.name, "balances": {c: format_amount(v) for c, v in w.balances.items()}}
-                         for w in ledger.wallets],
+        "sub_accounts": [{"name": w.name, "balances": format_amounts(w.balances)} for w in ledger.wallets],
     }
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def _entry_json(entry: Entry) -> dict[str, str]:
-    return {"timestamp": format_timestamp(entry.timestamp), "currency": entry.currency, "type": entry.type,
-            "amount": format_amount(entry.amount), "balance_after": format_amount(entry.balance_after)}
 
 
 def load(path: Path) -> Ledger:
@@ -113,51 +108,83 @@ def _seconds(path: Path, where: str, text: str) -> int:
 
 
 def _check_consistency(path: Path, document: dict[str, Any]) -> Ledger:
+    """The ledger of a well-formed document whose numbers add up: first the entries' balance
+    chain, then the sub-accounts, then the balances and statistics against the entries."""
     currencies = document["currencies"]
-    entries, running, previous_time = [], {}, None
-    for i, raw in enumerate(document["entries"]):
-        where = f"$.entries[{i}]"
-        if raw["type"] not in TYPES:
-            raise LedgerFileError(f"{path}: {where}.type: the mock books {' and '.join(TYPES)}, not {raw['type']!r}")
-        if raw["currency"] not in currencies:
-            raise LedgerFileError(f"{path}: {where}.currency: {raw['currency']!r} is not in $.currencies")
-        moment = _seconds(path, f"{where}.timestamp", raw["timestamp"])
-        if previous_time is not None and moment < previous_time:
-            raise LedgerFileError(f"{path}: {where}.timestamp: entries are oldest first, but {raw['timestamp']} "
-                                  f"is before the entry above it")
-        amount = _micro(path, f"{where}.amount", raw["amount"])
-        after = _micro(path, f"{where}.balance_after", raw["balance_after"])
-        if amount == 0:
-            raise LedgerFileError(f"{path}: {where}.amount: a movement of 0 is not booked")
-        before = running.get(raw["currency"], 0)
-        expected = before + amount if raw["type"] == "deposit" else before - amount
-        if expected < 0:
-            raise LedgerFileError(f"{path}: {where}.amount: withdrawing {raw['amount']} from "
-                                  f"{format_amount(before)} {raw['currency']} makes the balance negative")
-        if after != expected:
-            sign = "+" if raw["type"] == "deposit" else "-"
-            raise LedgerFileError(f"{path}: {where}.balance_after: expected {format_amount(expected)} "
-                                  f"({format_amount(before)} {sign} {raw['amount']}), got {raw['balance_after']}")
-        running[raw["currency"]] = after
-        previous_time = moment
-        entries.append(Entry(moment, raw["currency"], raw["type"], amount, after))
+    entries = _booked_entries(path, document["entries"], currencies)
+    wallets = _wallets(path, document["sub_accounts"], currencies)
+    ledger = Ledger.from_entries(currencies, entries, wallets)
+    _check_balances(path, document["balances"], ledger)
+    _check_statistics(path, document["statistics"], ledger)
+    return ledger
 
+
+def _booked_entries(path: Path, raws: list[dict[str, str]], currencies: list[str]) -> list[Entry]:
+    """The entries, oldest first, each balance following from the one before it in its currency."""
+    entries: list[Entry] = []
+    running: dict[str, int] = {}
+    for i, raw in enumerate(raws):
+        where = f"$.entries[{i}]"
+        entry = _entry(path, where, raw, currencies, entries[-1].timestamp if entries else None)
+        _check_balance_chain(path, where, raw, running.get(entry.currency, 0), entry)
+        running[entry.currency] = entry.balance_after
+        entries.append(entry)
+    return entries
+
+
+def _entry(path: Path, where: str, raw: dict[str, str], currencies: list[str], previous_time: int | None) -> Entry:
+    """One entry in micro-units and epoch seconds, booked no earlier than the entry above it."""
+    if raw["type"] not in TYPES:
+        raise LedgerFileError(f"{path}: {where}.type: the mock books {' and '.join(TYPES)}, not {raw['type']!r}")
+    if raw["currency"] not in currencies:
+        raise LedgerFileError(f"{path}: {where}.currency: {raw['currency']!r} is not in $.currencies")
+    moment = _seconds(path, f"{where}.timestamp", raw["timestamp"])
+    if previous_time is not None and moment < previous_time:
+        raise LedgerFileError(f"{path}: {where}.timestamp: entries are oldest first, but {raw['timestamp']} "
+                              f"is before the entry above it")
+    return Entry(moment, raw["currency"], raw["type"], _micro(path, f"{where}.amount", raw["amount"]),
+                 _micro(path, f"{where}.balance_after", raw["balance_after"]))
+
+
+def _check_balance_chain(path: Path, where: str, raw: dict[str, str], before: int, entry: Entry) -> None:
+    """The entry moves something, leaves no negative balance, and its balance_after is the
+    balance before it plus (deposit) or minus (withdrawal) its amount."""
+    if entry.amount == 0:
+        raise LedgerFileError(f"{path}: {where}.amount: a movement of 0 is not booked")
+    deposit = entry.type == DEPOSIT
+    expected = before + entry.amount if deposit else before - entry.amount
+    if expected < 0:
+        raise LedgerFileError(f"{path}: {where}.amount: withdrawing {raw['amount']} from "
+                              f"{format_amount(before)} {raw['currency']} makes the balance negative")
+    if entry.balance_after != expected:
+        sign = "+" if deposit else "-"
+        raise LedgerFileError(f"{path}: {where}.balance_after: expected {format_amount(expected)} "
+                              f"({format_amount(before)} {sign} {raw['amount']}), got {raw['balance_after']}")
+
+
+def _wallets(path: Path, raws: list[dict[str, Any]], currencies: list[str]) -> list[Wallet]:
+    """The sub-account wallets, holding only currencies the ledger lists."""
     wallets = []
-    for i, raw in enumerate(document["sub_accounts"]):
+    for i, raw in enumerate(raws):
         for currency in raw["balances"]:
             if currency not in currencies:
                 raise LedgerFileError(f"{path}: $.sub_accounts[{i}].balances: {currency!r} is not in $.currencies")
         wallets.append(Wallet(raw["name"], {c: _micro(path, f"$.sub_accounts[{i}].balances.{c}", t)
                                             for c, t in raw["balances"].items()}))
+    return wallets
 
-    ledger = Ledger.from_entries(currencies, entries, wallets)
-    balances = {c: format_amount(v) for c, v in ledger.balances().items()}
-    if document["balances"] != balances:
-        wrong = sorted(set(balances.items()) ^ set(document["balances"].items()))
+
+def _check_balances(path: Path, written: dict[str, str], ledger: Ledger) -> None:
+    """$.balances holds each currency's newest balance_after, and nothing else."""
+    balances = format_amounts(ledger.balances())
+    if written != balances:
+        wrong = sorted(set(balances.items()) ^ set(written.items()))
         currency = wrong[0][0]
         raise LedgerFileError(f"{path}: $.balances.{currency}: expected {balances.get(currency, '(absent)')} "
-                              f"(the newest balance_after), got {document['balances'].get(currency, '(absent)')}")
-    if document["statistics"] != ledger.statistics():
+                              f"(the newest balance_after), got {written.get(currency, '(absent)')}")
+
+
+def _check_statistics(path: Path, written: dict[str, int], ledger: Ledger) -> None:
+    if written != ledger.statistics():
         raise LedgerFileError(f"{path}: $.statistics: expected {ledger.statistics()} (the counts of the entries), "
-                              f"got {document['statistics']}")
-    return ledger
+                              f"got {written}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .ledger import DOCUMENTED_CURRENCIES, Ledger, Profile, generate
+from .settings import DEFAULT_SCENARIO, DEFAULT_SEED
 
-DEFAULT_SCENARIO = "default"
 DEFAULT_ACCOUNT = "demo"
 
 
@@ -39,7 +39,7 @@ SCENARIOS = {s.name: s for s in (
 )}
 
 
-def build_ledger(scenario: str = DEFAULT_SCENARIO, seed: int = 1, account: str = DEFAULT_ACCOUNT,
+def build_ledger(scenario: str = DEFAULT_SCENARIO, seed: int = DEFAULT_SEED, account: str = DEFAULT_ACCOUNT,
                  entries: int | None = None) -> Ledger:
     """The ledger of ``account`` in ``scenario`` for ``seed``; ``entries`` overrides its length."""
     profile = SCENARIOS[scenario].profile

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from mock_server import Settings
+from mock_server.faults import Chaos
 
 from ..support import HISTORY, SECRET
 from ..support.assertions import assert_conforms
@@ -72,8 +73,8 @@ def test_prefer_delay_waits_first(mock, token):
     assert response.status_code == 200 and time.monotonic() - started >= 0.3
 
 
-def chaotic(**settings) -> InProcessMock:
-    return InProcessMock(Settings(token_secret=SECRET, **settings))
+def chaotic(seed: int = 1, **chaos) -> InProcessMock:
+    return InProcessMock(Settings(token_secret=SECRET, seed=seed, chaos=Chaos(**chaos)))
 
 
 def answers(mock: InProcessMock, count: int = 40) -> list:

@@ -50,7 +50,7 @@ def test_a_hand_edited_ledger_is_served(exported, tmp_path):
     document["statistics"][f"total_{newest['type']}s"] -= 1
     folder.mkdir()
     (folder / "ledger.json").write_text(json.dumps(document, indent=1))
-    mock = serving(fixtures=folder)
+    mock = serving(ledger_path=folder)
     token = mock.token()
     assert mock.get(BALANCES, token).json["account"] == document["balances"]
     assert mock.get(HISTORY, token).json["total"] == len(document["entries"])
@@ -58,5 +58,5 @@ def test_a_hand_edited_ledger_is_served(exported, tmp_path):
 
 def test_a_client_can_be_served_a_ledger_file_of_its_own(exported):
     mock = serving(clients=(*DEMO_CLIENTS, Client("qa-dust", "qa-secret", READ_WRITE,
-                                                  fixtures=exported["dust"] / "ledger.json")))
+                                                  ledger_path=exported["dust"] / "ledger.json")))
     assert assert_served_as_exported(mock, exported["dust"], ("qa-dust", "qa-secret")) > 10

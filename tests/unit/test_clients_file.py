@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mock_server.scenarios import SCENARIOS
-from mock_server.settings import ClientsFileError, load_clients
+from mock_server.clients_file import ClientsFileError, load_clients
 
 SCOPES = ("read", "write")
 
@@ -21,7 +21,7 @@ def load(tmp_path: Path, content: str):
 def test_a_client_gets_every_scope_by_default_and_its_data_relative_to_the_file(tmp_path):
     (client,) = load(tmp_path, "clients:\n  - {client_id: a, client_secret: b, seed: 3, fixtures: qa/ledger.json}\n")
     assert client.scopes == {"read", "write"} and client.seed == 3
-    assert client.fixtures == tmp_path / "qa" / "ledger.json"
+    assert client.ledger_path == tmp_path / "qa" / "ledger.json"
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -1,0 +1,142 @@
+"""The request pipeline: every step a request passes, in the order it passes them, in one list.
+
+Flask has matched the URL when the first step runs. A step passes (returns None), answers
+early (returns a Response), or refuses (raises an ApiError or TokenError, which errors.py
+turns into a response). What a step learns for the steps after it, it keeps on the
+request's ``RequestState``: the token, for one, is verified once and read twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Request, Response, request
+from werkzeug.routing import RequestRedirect
+
+from .errors import not_found
+from .faults import NO_PREFERENCE
+
+if TYPE_CHECKING:
+    from .api import Operation, Resources
+    from .auth import BearerAuth, Grant
+    from .errors import ApiError
+    from .faults import Faults, Preference
+    from .rate_limits import RateLimit
+
+
+@dataclass(slots=True)
+class RequestState:
+    """What the steps have learnt about one request so far."""
+
+    request: Request
+    preference: Preference = NO_PREFERENCE
+    answer: Callable[[RequestState], Response] | None = None
+    """How the matched route answers, once the route is known."""
+    operation: Operation | None = None
+    """The matched resource operation; None on the token endpoint, which is not behind bearer auth."""
+    identity: Grant | ApiError | None = None
+    """The bearer token's grant, or the 401 it earns, kept until a step needs one or the other."""
+    params: Mapping[str, Any] | None = None
+    """The query parameters, validated against the spec."""
+
+
+Step = Callable[[RequestState], Response | None]
+ResponseStep = Callable[[Response], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route of the API: where it is, and its part in the pipeline: its resource operation
+    (None: not behind bearer auth) and how it answers."""
+
+    path: str
+    methods: tuple[str, ...]
+    operation: Operation | None
+    answer: Callable[[RequestState], Response]
+
+
+def request_steps(faults: Faults, routes: Mapping[str, Route], auth: BearerAuth, rate_limit: RateLimit | None,
+                  resources: Resources) -> tuple[tuple[str, Step], ...]:
+    """The steps, in order; steps a run does not need (no chaos, no rate limit) are left out."""
+    steps: tuple[tuple[str, Step | None], ...] = (
+        # First, on every path: a Prefer the mock does not understand is a 400, and delay=... waits, as asked.
+        ("prefer", faults.read_prefer),
+        # Before authentication, so a client can ask for its 401 (Prefer: code=401) without a token.
+        ("forced answer", faults.forced_answer),
+        # Every request, known path or not, before it costs work; like forced ones, its answers are never counted.
+        ("chaos", faults.inject_chaos if faults.chaos.active else None),
+        # Unknown paths 404 in the envelope (with a hint for a missing slash); a wrong method 405 with Allow.
+        ("route", routing(routes)),
+        # The bearer token, verified once and leniently: the rate limit keys on it, authenticate refuses with it.
+        ("identify", auth.identify),
+        # One count per client (token, else Basic user, else address) on every route, /o/token/ too; not 404/405.
+        ("rate limit", rate_limit.check if rate_limit is not None else None),
+        # Resources only: the 401 identify kept. The token endpoint is not behind bearer auth.
+        ("authenticate", auth.authenticate),
+        # Resources only: 403 for a token without the operation's scopes, before its query is looked at.
+        ("authorize", auth.authorize),
+        # Resources only: the query the spec allows, 400 otherwise.
+        ("validate", resources.validate),
+        # The token endpoint's view, or the resource's page from the client's ledger.
+        ("answer", answer),
+    )
+    return tuple((name, step) for name, step in steps if step is not None)
+
+
+def response_steps(faults: Faults) -> tuple[tuple[str, ResponseStep], ...]:
+    """What happens to every response on its way out, errors included."""
+    steps: tuple[tuple[str, ResponseStep | None], ...] = (
+        # Chaos runs with --fault-rate only: the responses the chaos step marked are cut off or dropped.
+        ("cut the wire", faults.cut_the_wire if faults.chaos.fault_rate else None),
+    )
+    return tuple((name, step) for name, step in steps if step is not None)
+
+
+def routing(routes: Mapping[str, Route]) -> Step:
+    """The route step over ``routes`` (by endpoint)."""
+
+    def route(state: RequestState) -> None:
+        """Which route is this? Flask's routing error if none: a redirect to the slashed path becomes
+        a 404 with a hint, as the spec says, so a client that drops the slash learns it at once."""
+        req = state.request
+        if req.routing_exception is not None:
+            if isinstance(req.routing_exception, RequestRedirect):
+                raise not_found(req.path, did_you_mean=req.path + "/")
+            raise req.routing_exception
+        matched = routes[req.url_rule.endpoint]  # type: ignore[union-attr]
+        state.operation, state.answer = matched.operation, matched.answer
+
+    return route
+
+
+def answer(state: RequestState) -> Response:
+    """The matched route's answer."""
+    return state.answer(state)  # type: ignore[misc]
+
+
+class PipelineFlask(Flask):
+    """A Flask that dispatches every request through one list of steps (``request_steps``)
+    instead of hooks that run in the order they were registered, then a view."""
+
+    def __init__(self, import_name: str, steps: tuple[tuple[str, Step], ...],
+                 on_response: tuple[tuple[str, ResponseStep], ...] = ()) -> None:
+        super().__init__(import_name)
+        self.steps = steps
+        self.on_response = on_response
+        self._run = tuple(step for _, step in steps)
+        self._run_on_response = tuple(step for _, step in on_response)
+
+    def dispatch_request(self) -> Response:  # type: ignore[override]
+        state = RequestState(request._get_current_object())  # type: ignore[attr-defined]
+        for step in self._run:
+            answered = step(state)
+            if answered is not None:
+                return answered
+        raise AssertionError("the last step answers every request")
+
+    def process_response(self, response: Response) -> Response:
+        for step in self._run_on_response:
+            response = step(response)
+        return super().process_response(response)
