@@ -15,6 +15,7 @@ PATHS = [BALANCES, HISTORY, f"{HISTORY}?limit=100&offset=50", f"{HISTORY}?curren
 
 
 def test_banner_names_url_and_demo_clients(server):
+    server.wait_for_line("stop with Ctrl-C")  # the banner's last line: the URL line comes first
     banner = "".join(server.output)
     assert server.url.startswith("http://127.0.0.1:")
     assert "demo / demo-secret: read write" in banner
