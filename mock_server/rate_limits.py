@@ -15,7 +15,7 @@ from flask import Flask, request
 from flask_limiter import Limiter, RequestLimit
 from limits import parse_many
 
-from .auth import TokenService
+from .auth import TokenService, basic_credentials
 from .errors import ApiError
 
 DOCUMENTED_LIMITS = "100/minute;1000/hour;5000/day"
@@ -38,9 +38,9 @@ def install(app: Flask, limits_text: str, storage_uri: str, tokens: TokenService
                 return f"client:{tokens.verify(header).client_id}"
             except ApiError:
                 pass
-        basic = request.authorization
-        if basic is not None and basic.type == "basic" and basic.username:
-            return f"client:{basic.username}"
+        basic = basic_credentials(header)
+        if basic is not None and basic[0]:
+            return f"client:{basic[0]}"
         return f"address:{request.remote_addr}"
 
     def breached(limit: RequestLimit) -> None:

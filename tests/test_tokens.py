@@ -89,10 +89,19 @@ def test_malformed_token_requests_are_invalid_request(server, data, headers):
     assert_token_error(response, 400, "invalid_request")
 
 
-def test_both_basic_and_body_credentials_is_invalid_request(server):
+def test_basic_with_the_same_credentials_in_the_body_is_accepted(server):
+    """django-oauth-toolkit authenticates with Basic and does not read the body then."""
     response = post_token(server, {"grant_type": "client_credentials", "client_id": "demo",
                                    "client_secret": "demo-secret"}, ("demo", "demo-secret"))
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "read write"
+
+
+def test_basic_with_another_client_id_in_the_body_is_invalid_request(server):
+    response = post_token(server, {"grant_type": "client_credentials", "client_id": "demo-read"},
+                          ("demo", "demo-secret"))
     assert_token_error(response, 400, "invalid_request")
+    assert "demo-read" in response.json()["error_description"]
 
 
 def test_token_endpoint_only_takes_post(server):
