@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, Request
-from werkzeug.routing import RequestRedirect
+from werkzeug.routing import RequestRedirect, Rule
 
 from . import faults, rate_limits
 from .accounts import ledgers_by_client
@@ -57,9 +59,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+class _SpecRule(Rule):
+    """A URL rule that answers exactly the methods it is given. Werkzeug adds HEAD to every
+    GET rule; the spec declares no HEAD operation, so HEAD is 405 like any other method the
+    spec does not list (its description says why)."""
+
+    def __init__(self, string: str, methods: Iterable[str] | None = None, **options: Any) -> None:
+        super().__init__(string, methods=methods, **options)
+        if methods is not None and self.methods is not None and "HEAD" not in {m.upper() for m in methods}:
+            self.methods.discard("HEAD")
+
+
 class _Flask(Flask):
     """Flask, except that a path without its trailing slash is not redirected but 404 with
-    a hint, as the spec says: a client that drops the slash should learn it at once."""
+    a hint, as the spec says: a client that drops the slash should learn it at once; and a
+    path answers only the methods the spec gives it."""
+
+    url_rule_class = _SpecRule
 
     def raise_routing_exception(self, request: Request) -> None:
         redirect = request.routing_exception

@@ -135,9 +135,11 @@ def test_read_scope_suffices_for_history(server, read_token):
     assert server.get(HISTORY, read_token).status_code == 200
 
 
-def test_head_answers_like_get_without_a_body(server, token):
+def test_head_is_not_an_operation_of_the_spec(server, token):
+    """The spec declares GET only; HEAD is 405 like any undocumented method (no body, as HTTP says)."""
     response = requests.head(f"{server.url}{BALANCES}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert response.status_code == 200 and response.content == b""
+    assert response.status_code == 405 and response.content == b""
+    assert response.headers["Allow"] == "GET"
 
 
 # -- bad parameters ----------------------------------------------------------------------
@@ -251,5 +253,5 @@ def test_wrong_methods_are_405_with_allow(server, token, method, path):
     response = requests.request(method, f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"},
                                 timeout=10)
     error = assert_envelope(response, 405, "method_not_allowed")
-    assert response.headers["Allow"] == "GET, HEAD"
-    assert error["details"]["allowed_methods"] == ["GET", "HEAD"]
+    assert response.headers["Allow"] == "GET"
+    assert error["details"]["allowed_methods"] == ["GET"]
