@@ -13,7 +13,6 @@ are compared in constant time and never logged.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import secrets
 import time
@@ -193,13 +192,14 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     """(client_id, client_secret) of an HTTP Basic header, read as django-oauth-toolkit's
     ``_extract_basic_auth`` and ``_authenticate_basic_auth`` read it: the scheme exactly
     ``Basic``, lenient base64, UTF-8, split at the first colon, each half form-decoded
-    (RFC 6749 section 2.3.1). None for anything else, so that the body is tried next."""
+    (RFC 6749 section 2.3.1). None for anything else, so that the body is tried next; also
+    for a header with non-ASCII characters, on which the toolkit's base64 call would raise."""
     scheme, _, encoded = (authorization or "").partition(" ")
     if scheme != "Basic" or not encoded:
         return None
     try:
         decoded = base64.b64decode(encoded).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         return None
     client_id, colon, secret = decoded.partition(":")
     if not colon:

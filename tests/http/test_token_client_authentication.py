@@ -65,6 +65,7 @@ def test_basic_with_another_client_id_in_the_body_is_refused(client):
     (basic("demo-read", "wrong"), "read write"),    # ... also when they name another client
     (basic("nobody", "demo-secret"), "read write"),
     ({"Authorization": "Basic !!!not-base64"}, "read write"),
+    ({"Authorization": "Basic \u00e9t\u00e9"}, "read write"),
     ({"Authorization": "Bearer some.jwt.token"}, "read write"),  # not Basic: ignored
     (basic("demo", "demo-secret", scheme="basic"), "read write"),  # the toolkit reads only "Basic"
 ])
@@ -82,6 +83,7 @@ def test_basic_credentials_are_form_decoded(client):
     ({}, {}, "Client credentials are missing"),
     ({"Authorization": "Bearer some.jwt.token"}, {}, "not HTTP Basic"),
     ({"Authorization": "Basic !!!not-base64"}, {}, "not valid HTTP Basic"),
+    ({"Authorization": "Basic \u00e9t\u00e9"}, {}, "not valid HTTP Basic"),  # not ASCII: no 500
     (basic("demo", "demo-secret", scheme="basic"), {}, "must be written 'Basic'"),
     ({}, {"client_id": "", "client_secret": ""}, "Client credentials are missing"),
     ({}, {"client_id": "demo"}, "Client authentication failed"),
