@@ -1,5 +1,10 @@
 """OAuth 2.0 as the real API does it: client-credentials tokens and scope checks.
 
+The real token endpoint is django-oauth-toolkit's (on oauthlib), so the token endpoint
+checks a request in oauthlib's order and authenticates the client as the toolkit's
+``OAuth2Validator.authenticate_client`` does: HTTP Basic first, the form body if that
+fails. The spec's description of ``POST /o/token/`` lists what is matched, with references.
+
 Tokens are HS256 JWTs carrying the client and its scopes, so every worker and every
 replica that shares the signing secret verifies them without shared state. Client secrets
 are compared in constant time and never logged.
@@ -7,6 +12,7 @@ are compared in constant time and never logged.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 import time
@@ -18,7 +24,6 @@ from urllib.parse import parse_qsl, unquote_plus
 
 import jwt
 from flask import Response
-from werkzeug.datastructures import Authorization
 
 from .errors import ApiError, TokenError
 from .serializer import json_response
@@ -31,7 +36,11 @@ if TYPE_CHECKING:
 ISSUER = "balances-mock"
 REALM = "balances-mock"
 ALGORITHM = "HS256"
+FORM = "application/x-www-form-urlencoded"
 CLIENT_CREDENTIALS = "client_credentials"
+REFUSED_REPEATS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
+"""Parameters refused when repeated: oauthlib refuses ``grant_type`` and ``scope``; the
+mock refuses the credentials too, since which of two secrets counted would be a guess."""
 
 
 @dataclass(frozen=True)
@@ -57,16 +66,19 @@ class TokenService:
 
     # -- the token endpoint ------------------------------------------------------------
 
-    def token_response(self, form: Mapping[str, Any], basic: Authorization | None,
+    def token_response(self, form: Mapping[str, Any], authorization: str | None,
                        duplicated: Iterable[str]) -> dict[str, Any]:
-        """The body for ``POST /o/token/``; TokenError in the order oauthlib checks."""
-        if form.get("grant_type") != CLIENT_CREDENTIALS:
-            raise TokenError("unsupported_grant_type",
-                             f"Only the {CLIENT_CREDENTIALS} grant is supported.")
-        repeated = sorted(set(duplicated) & {"grant_type", "scope", "client_id", "client_secret"})
+        """The body for ``POST /o/token/``; TokenError in the order oauthlib checks
+        (``ClientCredentialsGrant.validate_token_request``): grant type, repeated
+        parameters, client authentication, the client id, scopes."""
+        if not form.get("grant_type"):
+            raise TokenError("invalid_request", "The request is missing grant_type.")
+        if form["grant_type"] != CLIENT_CREDENTIALS:
+            raise _unsupported_grant_type()
+        repeated = sorted(set(duplicated) & REFUSED_REPEATS)
         if repeated:
             raise TokenError("invalid_request", f"Parameter given more than once: {', '.join(repeated)}.")
-        client = self._authenticate(form, basic)
+        client = self._authenticate(form, authorization)
         scopes = self._grantable_scopes(client, form.get("scope"))
         now = int(self._clock())
         claims = {"iss": ISSUER, "sub": client.client_id, "scope": " ".join(sorted(scopes)),
@@ -78,25 +90,41 @@ class TokenService:
             "scope": claims["scope"],
         }
 
-    def _authenticate(self, form: Mapping[str, Any], basic: Authorization | None) -> Client:
-        in_body = "client_id" in form or "client_secret" in form
-        if basic is not None and in_body:
-            raise TokenError("invalid_request",
-                             "Send client credentials with HTTP Basic or in the body, not both.")
-        if basic is not None:
-            if basic.type != "basic" or basic.username is None or basic.password is None:
-                raise _invalid_client("The Authorization header is not valid HTTP Basic.")
-            # RFC 6749 2.3.1: the id and secret are form-encoded before base64.
-            client_id, secret = unquote_plus(basic.username), unquote_plus(basic.password)
-        elif in_body:
-            client_id, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
-        else:
-            raise _invalid_client("Client credentials are missing.")
+    @staticmethod
+    def malformed(raw_form: Mapping[str, str], reasons: Iterable[str]) -> TokenError:
+        """The error for a request the spec refuses. A grant type other than ours is
+        ``unsupported_grant_type`` although the spec's enum refuses it too, because oauthlib
+        says so before anything else; everything else is ``invalid_request``."""
+        if raw_form.get("grant_type") and raw_form["grant_type"] != CLIENT_CREDENTIALS:
+            return _unsupported_grant_type()
+        return TokenError("invalid_request", "; ".join(reasons))
+
+    def _authenticate(self, form: Mapping[str, Any], authorization: str | None) -> Client:
+        """django-oauth-toolkit's ``authenticate_client``: HTTP Basic, and the body's
+        ``client_id`` / ``client_secret`` only if Basic is absent or fails. With Basic
+        accepted, the body's secret is not read, and an empty or equal ``client_id`` beside
+        it is harmless; a different one is refused, as oauthlib 4 does."""
+        basic = basic_credentials(authorization)
+        client = self._client(*basic) if basic else None
+        if client is None and ("client_id" in form or "client_secret" in form):
+            client = self._client(str(form.get("client_id") or ""), str(form.get("client_secret") or ""))
+        if client is None:
+            if basic or form.get("client_id"):
+                raise _invalid_client("Client authentication failed.")
+            raise _invalid_client(_why_no_credentials(authorization))
+        body_id = form.get("client_id")
+        if body_id and body_id != client.client_id:
+            raise TokenError("invalid_request", f"The client_id in the body ({body_id}) is not the client "
+                             f"authenticated with HTTP Basic ({client.client_id}).")
+        return client
+
+    def _client(self, client_id: str, secret: str) -> Client | None:
+        """The client these credentials authenticate, or None."""
         client = self._clients.get(client_id)
         # Compare even for an unknown client, so timing does not reveal which ids exist.
         expected = client.client_secret if client else secrets.token_hex(16)
         if not hmac.compare_digest(secret.encode(), expected.encode()) or client is None:
-            raise _invalid_client("Client authentication failed.")
+            return None
         return client
 
     @staticmethod
@@ -190,6 +218,43 @@ def authorize(grant: Grant, required: frozenset[str]) -> None:
         )
 
 
+def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """(client_id, client_secret) of an HTTP Basic header, read as django-oauth-toolkit's
+    ``_extract_basic_auth`` and ``_authenticate_basic_auth`` read it: the scheme exactly
+    ``Basic``, lenient base64, UTF-8, split at the first colon, each half form-decoded
+    (RFC 6749 section 2.3.1). None for anything else, so that the body is tried next; also
+    for a header with non-ASCII characters, on which the toolkit's base64 call would raise."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme != "Basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded).decode("utf-8")
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return None
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _why_no_credentials(authorization: str | None) -> str:
+    """What to do when neither the header nor the body carries credentials (never echoing the header)."""
+    send = "send client_id:client_secret with HTTP Basic, or client_id and client_secret in the form body"
+    if not authorization:
+        return f"Client credentials are missing: {send}."
+    scheme = authorization.partition(" ")[0]
+    if scheme == "Basic":
+        return f"The Authorization header is not valid HTTP Basic (base64 of client_id:client_secret): {send}."
+    if scheme.lower() == "basic":
+        return f"The Authorization scheme must be written 'Basic', as django-oauth-toolkit reads it: {send}."
+    return (f"Client credentials are missing: an Authorization header that is not HTTP Basic (a Bearer token, "
+            f"for one) does not authenticate a client; {send}.")
+
+
+def _unsupported_grant_type() -> TokenError:
+    return TokenError("unsupported_grant_type", f"Only the {CLIENT_CREDENTIALS} grant is supported.")
+
+
 def _invalid_client(description: str) -> TokenError:
     return TokenError("invalid_client", description, 401,
                       {"WWW-Authenticate": f'Basic realm="{REALM}"'})
@@ -209,14 +274,19 @@ def token_view(tokens: TokenService, validator: SpecValidator, path: str) -> Cal
 
     def obtain_token(state: RequestState) -> Response:
         request = state.request
+        if request.query_string:  # oauthlib's _raise_on_bad_post_request
+            raise TokenError("invalid_request", "URL query parameters are not allowed on the token endpoint; "
+                             "send every parameter in the form body.")
         body = request.get_data(cache=False)
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         try:
             form = validator.form(path, "post", request.content_type or "", body)
         except RequestInvalid as invalid:
-            raise TokenError("invalid_request", "; ".join(invalid.details[BODY])) from None
-        names = [name for name, _ in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)]
+            raw_form = dict(pairs) if request.mimetype == FORM else {}
+            raise tokens.malformed(raw_form, invalid.details[BODY]) from None
+        names = [name for name, _ in pairs]
         duplicated = {name for name in names if names.count(name) > 1}
-        answer = tokens.token_response(form, request.authorization, duplicated)
+        answer = tokens.token_response(form, request.headers.get("Authorization"), duplicated)
         return json_response(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     return obtain_token

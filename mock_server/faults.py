@@ -137,8 +137,7 @@ class Faults:
 def _documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documented]], request: Request,
                        code: int) -> Response | None:
     """The operation's documented response for ``code``; None for its success code."""
-    method = "get" if request.method == "HEAD" else request.method.lower()
-    responses = documented.get((request.url_rule.rule, method), {})
+    responses = documented.get((request.url_rule.rule, request.method.lower()), {})
     if code not in responses:
         raise ApiError(400, "invalid_request",
                        f"Prefer: code={code} is not a documented response of {request.method} "

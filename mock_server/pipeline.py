@@ -8,12 +8,12 @@ request's ``RequestState``: the token, for one, is verified once and read twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, Response, request
-from werkzeug.routing import RequestRedirect
+from werkzeug.routing import RequestRedirect, Rule
 
 from .errors import not_found
 from .faults import NO_PREFERENCE
@@ -116,9 +116,23 @@ def answer(state: RequestState) -> Response:
     return state.answer(state)  # type: ignore[misc]
 
 
+class SpecRule(Rule):
+    """A URL rule that answers exactly the methods it is given. Werkzeug adds HEAD to every
+    GET rule; the spec declares no HEAD operation, so HEAD is 405 like any other method the
+    spec does not list (the spec's description says why)."""
+
+    def __init__(self, string: str, methods: Iterable[str] | None = None, **options: Any) -> None:
+        super().__init__(string, methods=methods, **options)
+        if methods is not None and self.methods is not None and "HEAD" not in {m.upper() for m in methods}:
+            self.methods.discard("HEAD")
+
+
 class PipelineFlask(Flask):
     """A Flask that dispatches every request through one list of steps (``request_steps``)
-    instead of hooks that run in the order they were registered, then a view."""
+    instead of hooks that run in the order they were registered, then a view; its routes
+    answer exactly the spec's methods."""
+
+    url_rule_class = SpecRule
 
     def __init__(self, import_name: str, steps: tuple[tuple[str, Step], ...],
                  on_response: tuple[tuple[str, ResponseStep], ...] = ()) -> None:

@@ -17,7 +17,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from .auth import Grant
+from .auth import Grant, basic_credentials
 from .errors import ApiError
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def client_key(state: RequestState) -> str:
     """The client a request counts against: its token's, its Basic user's, or its address."""
     if isinstance(state.identity, Grant):
         return f"client:{state.identity.client_id}"
-    basic = state.request.authorization
-    if basic is not None and basic.type == "basic" and basic.username:
-        return f"client:{basic.username}"
+    basic = basic_credentials(state.request.headers.get("Authorization"))
+    if basic is not None and basic[0]:
+        return f"client:{basic[0]}"
     return f"address:{state.request.remote_addr}"

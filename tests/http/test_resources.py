@@ -119,9 +119,11 @@ def test_read_scope_suffices_for_history(mock, read_token):
     assert mock.get(HISTORY, read_token).status_code == 200
 
 
-def test_head_answers_like_get_without_a_body(mock, token):
+def test_head_is_not_an_operation_of_the_spec(mock, token):
+    """The spec declares GET only; HEAD is 405 like any undocumented method (no body, as HTTP says)."""
     response = mock.request("HEAD", BALANCES, token)
-    assert response.status_code == 200 and response.data == b""
+    assert response.status_code == 405 and response.data == b""
+    assert response.headers["Allow"] == "GET"
 
 
 # -- bad parameters ----------------------------------------------------------------------
@@ -219,8 +221,8 @@ def test_unknown_paths_are_404_with_a_hint_for_a_missing_slash(mock, token, path
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 @pytest.mark.parametrize("path", [BALANCES, HISTORY])
-def test_wrong_methods_are_405_naming_get_and_head(mock, token, method, path):
+def test_wrong_methods_are_405_naming_get(mock, token, method, path):
     response = mock.request(method, path, token)
     error = assert_envelope(response, 405, "method_not_allowed")
-    assert response.headers["Allow"] == "GET, HEAD"
-    assert error["details"]["allowed_methods"] == ["GET", "HEAD"]
+    assert response.headers["Allow"] == "GET"
+    assert error["details"]["allowed_methods"] == ["GET"]

@@ -73,9 +73,17 @@ def test_malformed_token_requests_are_invalid_request(mock, data, headers):
     assert_token_error(response, 400, "invalid_request")
 
 
-def test_both_basic_and_body_credentials_is_invalid_request(mock):
+def test_basic_with_the_same_credentials_in_the_body_is_accepted(mock):
+    """django-oauth-toolkit authenticates with Basic and does not read the body then."""
     response = mock.post_token({**GRANT, "client_id": DEMO[0], "client_secret": DEMO[1]}, DEMO)
+    assert response.status_code == 200, response.text
+    assert response.json["scope"] == "read write"
+
+
+def test_basic_with_another_client_id_in_the_body_is_invalid_request(mock):
+    response = mock.post_token({**GRANT, "client_id": DEMO_READ[0]}, DEMO)
     assert_token_error(response, 400, "invalid_request")
+    assert DEMO_READ[0] in response.json["error_description"]
 
 
 def test_token_endpoint_only_takes_post(mock):

@@ -9,6 +9,8 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
+from mock_server.auth import CLIENT_CREDENTIALS
+
 from ..support import SPEC_PATH
 
 
@@ -82,6 +84,8 @@ def test_operations_and_security(spec):
     assert flow["tokenUrl"] == "/o/token/" and set(flow["scopes"]) == {"read", "write"}
     assert spec["paths"]["/user/balances/"]["get"]["security"] == [{"oauth2": ["read", "write"]}]
     assert spec["paths"]["/user/balances/history/"]["get"]["security"] == [{"oauth2": ["read"]}]
+    # The token endpoint inherits the top-level default: HTTP Basic, or credentials in the body.
+    assert spec["security"] == [{"clientBasic": []}, {}] and "security" not in spec["paths"]["/o/token/"]["post"]
 
 
 def test_history_parameters(spec):
@@ -100,8 +104,8 @@ def test_documented_error_responses_carry_their_headers(spec):
     for response in responses.values():
         for example in response["content"]["application/json"]["examples"].values():
             codes.add(example["value"]["error"]["code"])
-    assert {"invalid_request", "authentication_failed", "insufficient_permissions", "not_found",
-            "rate_limit_exceeded", "server_error"} <= codes
+    assert {"invalid_request", "authentication_failed", "insufficient_permissions", "method_not_allowed",
+            "rate_limit_exceeded", "server_error", "service_unavailable"} <= codes
 
 
 ENTRY = {"timestamp": "2025-01-15T09:30:00Z", "currency": "USDTERC20", "type": "deposit",
@@ -135,8 +139,8 @@ COMPATIBLE = [
     ("Balances", changed(BALANCES, ("account", "NEWCOIN"), "0.000000")),
     ("Balances", changed(BALANCES, ("statistics", "total_payments"), 3)),
     ("Balances", changed(BALANCES, ("sub_accounts",), {})),
-    ("Error", changed(ERROR, ("error", "request_id"), "abc")),
-    ("Error", changed(ERROR, ("error", "details"), {"limit": ["too large"]})),
+    ("ErrorEnvelope", changed(ERROR, ("error", "request_id"), "abc")),
+    ("ErrorEnvelope", changed(ERROR, ("error", "details"), {"limit": ["too large"]})),
 ]
 
 BREAKING = [
@@ -154,9 +158,9 @@ BREAKING = [
     ("Balances", changed(BALANCES, ("account", "ETH"), 5.123456)),
     ("Balances", changed(BALANCES, ("sub_accounts",), delete=True)),
     ("Balances", {"balances": BALANCES["account"], "sub_accounts": {}, "statistics": BALANCES["statistics"]}),
-    ("Error", {"error": "authentication_failed", "message": "Invalid token"}),
-    ("Error", changed(ERROR, ("error", "details"), delete=True)),
-    ("Error", changed(ERROR, ("error", "details"), "none")),
+    ("ErrorEnvelope", {"error": "authentication_failed", "message": "Invalid token"}),
+    ("ErrorEnvelope", changed(ERROR, ("error", "details"), delete=True)),
+    ("ErrorEnvelope", changed(ERROR, ("error", "details"), "none")),
 ]
 
 
@@ -171,14 +175,17 @@ def test_breaking_changes_are_rejected(spec, schema, document):
 
 
 def test_currency_and_type_are_open_sets(spec):
-    """A closed enum would make every new currency a contract failure."""
-    def enums(node):
+    """A closed enum would make every new currency a contract failure. The one enum is what a
+    client sends, not what it reads: grant_type, whose only value is the API's only grant."""
+    def enums(node, where=""):
         if isinstance(node, dict):
-            yield from (["enum"] if "enum" in node else [])
-            for value in node.values():
-                yield from enums(value)
+            if "enum" in node:
+                yield where
+            for key, value in node.items():
+                yield from enums(value, f"{where}/{key}")
         elif isinstance(node, list):
-            for value in node:
-                yield from enums(value)
+            for index, value in enumerate(node):
+                yield from enums(value, f"{where}/{index}")
 
-    assert list(enums(spec["components"]["schemas"])) == []
+    assert list(enums(spec["components"]["schemas"])) == ["/TokenRequest/properties/grant_type"]
+    assert spec["components"]["schemas"]["TokenRequest"]["properties"]["grant_type"]["enum"] == [CLIENT_CREDENTIALS]
