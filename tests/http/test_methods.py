@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server import Settings, create_app
 from mock_server.spec import load_spec
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 SPEC = load_spec()
 
 
-@pytest.fixture(scope="module")
-def client():
-    return create_app(Settings(entries=10, token_secret="methods-tests-secret-0123456789abcdef")).test_client()
-
-
 @pytest.mark.parametrize("path", sorted(SPEC["paths"]))
-def test_a_path_answers_exactly_its_documented_methods(client, path):
+def test_a_path_answers_exactly_its_documented_methods(mock, path):
     documented = sorted(method.upper() for method in SPEC["paths"][path])
     for method in METHODS:
-        response = client.open(path, method=method)
+        response = mock.client.open(path, method=method)
         if method in documented:
             assert response.status_code != 405, method
         else:

@@ -11,6 +11,8 @@ import pytest
 
 from mock_server import Client, Settings, create_app
 
+from ..support.assertions import assert_token_error
+
 CLIENTS = (
     Client("demo", "demo-secret", frozenset({"read", "write"})),
     Client("demo-read", "demo-secret", frozenset({"read"}), account="demo"),
@@ -35,13 +37,6 @@ def granted(response) -> str:
     return response.get_json()["scope"]
 
 
-def refused(response, status: int, error: str) -> str:
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["error"] == error, body
-    return body["error_description"]
-
-
 @pytest.mark.parametrize("body", [
     {"client_id": "demo"},                                 # requests-oauthlib's include_client_id=True
     {"client_id": "", "client_secret": ""},                # empty fields, as some form builders send
@@ -53,9 +48,9 @@ def test_basic_with_body_fields_of_the_same_client_is_accepted(client, body):
         == "read write"
 
 
-def test_basic_with_another_client_id_in_the_body_is_refused(client):
+def test_basic_with_another_client_id_in_the_body_is_assert_token_error(client):
     """oauthlib 4 refuses the discrepancy (as server_error); the mock says invalid_request."""
-    description = refused(client.post("/o/token/", data={**GRANT, "client_id": "demo-read"},
+    description = assert_token_error(client.post("/o/token/", data={**GRANT, "client_id": "demo-read"},
                                       headers=basic("demo", "demo-secret")), 400, "invalid_request")
     assert "demo-read" in description and "demo" in description
 
@@ -92,7 +87,7 @@ def test_basic_credentials_are_form_decoded(client):
 ])
 def test_no_valid_credentials_is_invalid_client_with_a_reason(client, header, data, says):
     response = client.post("/o/token/", data={**GRANT, **data}, headers=header)
-    assert says in refused(response, 401, "invalid_client")
+    assert says in assert_token_error(response, 401, "invalid_client")
     assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
     assert "demo-secret" not in response.get_data(as_text=True)
 
@@ -106,9 +101,9 @@ def test_no_valid_credentials_is_invalid_client_with_a_reason(client, header, da
 ])
 def test_oauthlib_order_grant_type_then_repeats(client, data, error):
     headers = {**basic("demo", "demo-secret"), "Content-Type": "application/x-www-form-urlencoded"}
-    refused(client.post("/o/token/", data=data, headers=headers), 400, error)
+    assert_token_error(client.post("/o/token/", data=data, headers=headers), 400, error)
 
 
 def test_query_parameters_are_refused_as_oauthlib_does(client):
     response = client.post("/o/token/?grant_type=client_credentials", data=GRANT, headers=basic("demo", "demo-secret"))
-    assert "query parameters" in refused(response, 400, "invalid_request")
+    assert "query parameters" in assert_token_error(response, 400, "invalid_request")

@@ -27,13 +27,14 @@ def assert_envelope(response: Any, status: int, code: str) -> dict[str, Any]:
     return error
 
 
-def assert_token_error(response: Any, status: int, error: str) -> None:
-    """RFC 6749 section 5.2: ``{"error": code, "error_description": ...}``."""
+def assert_token_error(response: Any, status: int, error: str) -> str:
+    """RFC 6749 section 5.2: ``{"error": code, "error_description": ...}``; returns the description."""
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"] == "application/json"
     answer = body(response)
     assert answer["error"] == error, answer
     assert answer["error_description"]
+    return answer["error_description"]
 
 
 def assert_conforms(response: Any) -> None:

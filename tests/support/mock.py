@@ -21,6 +21,11 @@ from . import DEMO, SECRET, TOKEN
 CLI = [sys.executable, "-m", "mock_server"]
 
 
+def grant(scope: str | None = None) -> dict[str, str]:
+    """The form of a client-credentials token request, for ``scope`` or every scope."""
+    return {"grant_type": "client_credentials", **({"scope": scope} if scope is not None else {})}
+
+
 class InProcessMock:
     """An app from ``create_app(settings)`` behind Flask's test client: no sockets, no processes."""
 
@@ -33,8 +38,7 @@ class InProcessMock:
         return self.client.post(TOKEN, data=data, auth=auth, headers=headers or {})
 
     def token(self, client: tuple[str, str] = DEMO, scope: str | None = None) -> str:
-        data = {"grant_type": "client_credentials", **({"scope": scope} if scope is not None else {})}
-        response = self.post_token(data, client)
+        response = self.post_token(grant(scope), client)
         assert response.status_code == 200, response.text
         return response.json["access_token"]
 
@@ -72,8 +76,7 @@ class MockServer:
         return requests.post(f"{self.url}{TOKEN}", data=data, auth=auth, headers=headers, timeout=10)
 
     def token(self, client: tuple[str, str] = DEMO, scope: str | None = None) -> str:
-        data = {"grant_type": "client_credentials", **({"scope": scope} if scope is not None else {})}
-        response = self.post_token(data, client)
+        response = self.post_token(grant(scope), client)
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
