@@ -7,29 +7,33 @@ import secrets
 
 from flask import Flask
 
-from .accounts import ledgers_by_client
-from .api import Resources, resource_operations
+from .accounts import Accounts
+from .api import Resources
 from .auth import BearerAuth, TokenService, token_view
+from .control import Control
 from .errors import register_error_handlers
 from .faults import Faults
 from .pipeline import PipelineFlask, Route, request_steps, response_steps
 from .rate_limits import RateLimit
 from .settings import Settings
-from .spec import documented_responses, load_spec
-from .validation import SpecValidator
+from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, secured_operations, spec_path
+from .state import Store, open_store
+from .validation import RequestValidation, SpecValidator
 
 log = logging.getLogger("balances_mock")
 
 TOKEN_PATH = "/o/token/"
 MAX_BODY_BYTES = 64 * 1024
-"""A token request is a few hundred bytes; anything far larger is refused with 413."""
+"""A token request or a sandbox transaction is a few hundred bytes; far larger is refused with 413."""
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """A WSGI app serving the balances API, each client from its account's deterministic ledger.
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    """A WSGI app serving the balances API, each client from its account's deterministic ledger,
+    with the sandbox's control API unless ``settings.sandbox`` is off.
 
-    Everything a request needs (spec, ledger, validators) is built here, once, so workers
-    forked from this app share it and requests do no set-up work.
+    Everything a request needs (specs, ledgers, validators, the state store) is built here,
+    once, so workers forked from this app share it and requests do no set-up work. ``store``
+    overrides ``settings.state`` (a test can hand two apps one store).
     """
     settings = settings or Settings()
     spec = load_spec()
@@ -40,17 +44,30 @@ def create_app(settings: Settings | None = None) -> Flask:
                     "random one, so other processes and replicas reject this one's tokens.")
 
     tokens = TokenService(settings.clients, secret, settings.token_ttl)
-    validator = SpecValidator(spec)
-    resources = Resources(ledgers_by_client(settings), validator)
+    validator = SpecValidator(spec, base_uri=spec_path(API_SPEC).as_uri())
+    if settings.sandbox and store is None:
+        store = open_store(settings.state)
+    accounts = Accounts(settings, store if settings.sandbox else None)
+    resources = Resources(accounts)
     routes = {"obtainToken": Route(TOKEN_PATH, ("POST",), None, token_view(tokens, validator, TOKEN_PATH))}
-    for operation in resource_operations(spec):
+    validators = {}
+    for operation in secured_operations(spec):
         routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
                                                resources.answer)
+        validators[operation.operation_id] = validator
+    if settings.sandbox:
+        control, sandbox_validator = Control(accounts), SpecValidator(load_spec(SANDBOX_SPEC),
+                                                                       base_uri=spec_path(SANDBOX_SPEC).as_uri())
+        for operation in secured_operations(load_spec(SANDBOX_SPEC)):
+            routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
+                                                   control.answer)
+            validators[operation.operation_id] = sandbox_validator
     faults = Faults(documented_responses(spec), settings.chaos, settings.seed)
     rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
 
-    app = PipelineFlask(__name__, request_steps(faults, routes, BearerAuth(tokens), rate_limit, resources),
-                        response_steps(faults))
+    steps = request_steps(faults, routes, BearerAuth(tokens), rate_limit, RequestValidation(validators),
+                          settings.sandbox)
+    app = PipelineFlask(__name__, steps, response_steps(faults))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for endpoint, route in routes.items():
         app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)

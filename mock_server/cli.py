@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -26,6 +29,7 @@ from .scenarios import DEFAULT_ACCOUNT, SCENARIOS
 from .server import ServerOptions, serve
 from .settings import DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TOKEN_TTL, DEMO_CLIENTS, Client, Settings
 from .spec import load_spec
+from .state import StateUrlError, redacted
 
 MAX_ENTRIES = 10_000_000
 
@@ -82,11 +86,18 @@ def main() -> None:
               help=f"Per-client limits, e.g. {DOCUMENTED_LIMITS} (the documented ones). Default: none.")
 @click.option("--rate-limit-storage", default="memory://", show_default=True, envvar="BALANCES_MOCK_RATE_LIMIT_STORAGE",
               help="Where counts live; redis://host:port shares them between replicas.")
+@click.option("--state", "state_url", envvar="BALANCES_MOCK_STATE", metavar="URL",
+              help="Where the sandbox keeps what it booked: sqlite:///path/state.db (kept across restarts), "
+                   "redis://host:port/N (shared by replicas) or memory:// (one worker).  "
+                   "[default: a SQLite file in a temporary folder, removed at exit]")
+@click.option("--no-sandbox", is_flag=True, envvar="BALANCES_MOCK_NO_SANDBOX",
+              help="No control API under /__sandbox/: the mock is then indistinguishable from the real API.")
 @click.option("--quiet", is_flag=True, help="No access log.")
 def serve_command(host: str, port: int, workers: int, threads: int, seed: int, scenario: str, entries: int | None,
                   fixtures_path: Path | None, clients_file: Path | None, token_secret: str | None,
                   token_ttl: int, latency_text: str | None, error_rate: float, fault_rate: float,
-                  rate_limit: str | None, rate_limit_storage: str, quiet: bool) -> None:
+                  rate_limit: str | None, rate_limit_storage: str, state_url: str | None, no_sandbox: bool,
+                  quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     with _usage_error(ClientsFileError):
@@ -94,15 +105,32 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
     with _usage_error(ValueError):
         latency = parse_latency(latency_text) if latency_text else None
         rate_limit = check_limits(rate_limit) if rate_limit else None
-    settings = Settings(seed=seed, scenario=scenario, entries=entries, ledger_path=fixtures_path, clients=clients,
-                        token_secret=token_secret, token_ttl=token_ttl,
-                        chaos=Chaos(latency, error_rate, fault_rate), rate_limit=rate_limit,
-                        rate_limit_storage=rate_limit_storage)
-    workers = _workers(workers, settings)
-    with _usage_error(LedgerFileError):
-        app = create_app(settings)
-    options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet)
-    serve(app, options, lambda url: _announce(url, settings))
+    with _state(state_url, not no_sandbox) as state:
+        settings = Settings(seed=seed, scenario=scenario, entries=entries, ledger_path=fixtures_path, clients=clients,
+                            token_secret=token_secret, token_ttl=token_ttl,
+                            chaos=Chaos(latency, error_rate, fault_rate), rate_limit=rate_limit,
+                            rate_limit_storage=rate_limit_storage, sandbox=not no_sandbox, state=state)
+        workers = _workers(workers, settings)
+        with _usage_error(LedgerFileError), _usage_error(StateUrlError):
+            app = create_app(settings)
+        options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet)
+        serve(app, options, lambda url: _announce(url, settings, state_url))
+
+
+@contextmanager
+def _state(url: str | None, sandbox: bool) -> Iterator[str]:
+    """The state URL; by default a SQLite file in a temporary folder that this process removes
+    when the server stops (its forked workers never do)."""
+    if url is not None or not sandbox:
+        yield url or "memory://"
+        return
+    folder = tempfile.mkdtemp(prefix="balances-mock-")
+    owner = os.getpid()
+    try:
+        yield f"sqlite:///{Path(folder) / 'state.db'}"
+    finally:
+        if os.getpid() == owner:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -124,15 +152,20 @@ def _clients(clients_file: Path | None) -> tuple[Client, ...]:
 
 
 def _workers(asked: int, settings: Settings) -> int:
-    """``asked``, or 1 when rate limits count in memory: counts in one process stay right."""
-    if settings.rate_limit and settings.rate_limit_storage.startswith("memory") and asked > 1:
+    """``asked``, or 1 when rate limits or the sandbox keep their state in memory: the state of
+    one process stays right."""
+    if asked > 1 and settings.rate_limit and settings.rate_limit_storage.startswith("memory"):
         click.echo("note: --rate-limit with memory storage counts inside one process, so the mock runs one "
                    "worker; use --rate-limit-storage redis://... to share counts between workers", err=True)
+        return 1
+    if asked > 1 and settings.sandbox and settings.state.startswith("memory"):
+        click.echo("note: --state memory:// keeps the sandbox inside one process, so the mock runs one worker; "
+                   "the default (a SQLite file) or redis://... share it between workers", err=True)
         return 1
     return asked
 
 
-def _announce(url: str, settings: Settings) -> None:
+def _announce(url: str, settings: Settings, state_url: str | None) -> None:
     """The banner, once a worker accepts: where, which data, which faults, which clients."""
     click.echo(f"balances-mock {_version()} serving the Cryptofuse balances API at {url}")
     if settings.ledger_path is not None:
@@ -145,6 +178,11 @@ def _announce(url: str, settings: Settings) -> None:
         click.echo(f"  chaos: {', '.join(chaos)} (seed {settings.seed})")
     if settings.rate_limit:
         click.echo(f"  rate limit per client: {settings.rate_limit} ({settings.rate_limit_storage})")
+    if settings.sandbox:
+        where = "a temporary SQLite file, removed at exit" if state_url is None else redacted(settings.state)
+        click.echo(f"  sandbox: {url}/__sandbox/ (state: {where}); --no-sandbox turns it off")
+    else:
+        click.echo("  sandbox: off")
     click.echo("  clients (client_id / secret: scopes):")
     for client in settings.clients:
         demo = client in DEMO_CLIENTS

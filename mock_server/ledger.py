@@ -112,7 +112,8 @@ class Ledger:
     def from_entries(cls, currencies: Sequence[str], entries: Iterable[Entry],
                      wallets: Sequence[Wallet] = ()) -> Ledger:
         """A ledger of given entries in booking order (oldest first), e.g. read from a file."""
-        columns = array("q"), array("B"), array("B"), array("q"), array("q")
+        # Up to 65,536 currencies: a sandbox account may book any number of new ones.
+        columns = array("q"), array("H"), array("B"), array("q"), array("q")
         code = {currency: i for i, currency in enumerate(currencies)}
         for e in entries:
             for column, value in zip(columns, (e.timestamp, code[e.currency], TYPES.index(e.type), e.amount,

@@ -19,11 +19,15 @@ from .errors import not_found
 from .faults import NO_PREFERENCE
 
 if TYPE_CHECKING:
-    from .api import Operation, Resources
     from .auth import BearerAuth, Grant
     from .errors import ApiError
     from .faults import Faults, Preference
     from .rate_limits import RateLimit
+    from .spec import Operation
+    from .validation import RequestValidation
+
+CONTROL_PREFIX = "/__sandbox/"
+"""The sandbox's control API: not the real API's, so never faulty on purpose nor rate limited."""
 
 
 @dataclass(slots=True)
@@ -40,6 +44,8 @@ class RequestState:
     """The bearer token's grant, or the 401 it earns, kept until a step needs one or the other."""
     params: Mapping[str, Any] | None = None
     """The query parameters, validated against the spec."""
+    body: Mapping[str, Any] | None = None
+    """The JSON body of an operation that takes one, validated against its spec."""
 
 
 Step = Callable[[RequestState], Response | None]
@@ -58,31 +64,48 @@ class Route:
 
 
 def request_steps(faults: Faults, routes: Mapping[str, Route], auth: BearerAuth, rate_limit: RateLimit | None,
-                  resources: Resources) -> tuple[tuple[str, Step], ...]:
-    """The steps, in order; steps a run does not need (no chaos, no rate limit) are left out."""
+                  validation: RequestValidation, sandbox: bool) -> tuple[tuple[str, Step], ...]:
+    """The steps, in order; steps a run does not need (no chaos, no rate limit) are left out.
+    With the sandbox on, the faults and the rate limit pass over the control API."""
+    api = api_only if sandbox else _every_path
     steps: tuple[tuple[str, Step | None], ...] = (
         # First, on every path: a Prefer the mock does not understand is a 400, and delay=... waits, as asked.
-        ("prefer", faults.read_prefer),
+        ("prefer", api(faults.read_prefer)),
         # Before authentication, so a client can ask for its 401 (Prefer: code=401) without a token.
-        ("forced answer", faults.forced_answer),
+        ("forced answer", api(faults.forced_answer)),
         # Every request, known path or not, before it costs work; like forced ones, its answers are never counted.
-        ("chaos", faults.inject_chaos if faults.chaos.active else None),
+        ("chaos", api(faults.inject_chaos) if faults.chaos.active else None),
         # Unknown paths 404 in the envelope (with a hint for a missing slash); a wrong method 405 with Allow.
         ("route", routing(routes)),
         # The bearer token, verified once and leniently: the rate limit keys on it, authenticate refuses with it.
         ("identify", auth.identify),
         # One count per client (token, else Basic user, else address) on every route, /o/token/ too; not 404/405.
-        ("rate limit", rate_limit.check if rate_limit is not None else None),
-        # Resources only: the 401 identify kept. The token endpoint is not behind bearer auth.
+        ("rate limit", api(rate_limit.check) if rate_limit is not None else None),
+        # Secured operations only: the 401 identify kept. The token endpoint is not behind bearer auth.
         ("authenticate", auth.authenticate),
-        # Resources only: 403 for a token without the operation's scopes, before its query is looked at.
+        # Secured operations only: 403 for a token without the operation's scopes, before its request is read.
         ("authorize", auth.authorize),
-        # Resources only: the query the spec allows, 400 otherwise.
-        ("validate", resources.validate),
-        # The token endpoint's view, or the resource's page from the client's ledger.
+        # Secured operations only: the query, headers and body the spec allows, 400 otherwise.
+        ("validate", validation.validate),
+        # The token endpoint's view, the resource's page from the client's account, or the sandbox's answer.
         ("answer", answer),
     )
     return tuple((name, step) for name, step in steps if step is not None)
+
+
+def api_only(step: Step) -> Step:
+    """``step`` on the API's paths; the control API passes."""
+
+    def on_api_paths(state: RequestState) -> Response | None:
+        if state.request.path.startswith(CONTROL_PREFIX):
+            return None
+        return step(state)
+
+    return on_api_paths
+
+
+def _every_path(step: Step) -> Step:
+    return step
 
 
 def response_steps(faults: Faults) -> tuple[tuple[str, ResponseStep], ...]:

@@ -57,3 +57,8 @@ class Settings:
     """Per-client limits such as ``100/minute;1000/hour;5000/day``; None: no limit."""
     rate_limit_storage: str = "memory://"
     """Where counts live: ``memory://`` (one process) or ``redis://host:port`` (shared)."""
+    sandbox: bool = True
+    """The control API under ``/__sandbox/``; off, the mock is indistinguishable from the real API."""
+    state: str = "memory://"
+    """Where the sandbox keeps what it booked (see ``state.open_store``). The CLI's default is a
+    SQLite file in a temporary folder, shared by its workers."""

@@ -1,8 +1,10 @@
-"""Where the contract lives: ``spec/openapi.yaml`` in a checkout, ``mock_server/spec/`` in a
-wheel (see ``pyproject.toml``), so an installed mock needs no checkout."""
+"""Where the contracts live: ``spec/`` in a checkout, ``mock_server/spec/`` in a wheel (see
+``pyproject.toml``), so an installed mock needs no checkout. ``openapi.yaml`` is the API's;
+``sandbox.yaml`` is the control API's, which refers to the API's schemas."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,18 +15,49 @@ import yaml
 _HERE = Path(__file__).resolve().parent
 
 
-def spec_path() -> Path:
-    """The path of the OpenAPI document this package serves."""
-    for candidate in (_HERE / "spec" / "openapi.yaml", _HERE.parent / "spec" / "openapi.yaml"):
+API_SPEC = "openapi.yaml"
+SANDBOX_SPEC = "sandbox.yaml"
+
+
+def spec_path(name: str = API_SPEC) -> Path:
+    """The path of one of the OpenAPI documents this package serves."""
+    for candidate in (_HERE / "spec" / name, _HERE.parent / "spec" / name):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"openapi.yaml is neither in {_HERE / 'spec'} nor in {_HERE.parent / 'spec'}")
+    raise FileNotFoundError(f"{name} is neither in {_HERE / 'spec'} nor in {_HERE.parent / 'spec'}")
 
 
 @cache
-def load_spec() -> dict[str, Any]:
+def load_spec(name: str = API_SPEC) -> dict[str, Any]:
     """The parsed spec, read once per process."""
-    return yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    return yaml.safe_load(spec_path(name).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An operation behind bearer tokens: where it is, the scopes it needs, what it reads."""
+
+    operation_id: str
+    path: str
+    method: str
+    scopes: frozenset[str]
+    headers: tuple[str, ...] = ()
+    """The header parameters it declares (validated like the query)."""
+    body: bool = False
+    """Whether it takes a JSON body."""
+
+
+def secured_operations(spec: Mapping[str, Any]) -> list[Operation]:
+    """The operations secured by OAuth bearer tokens, with the scopes each requires."""
+    operations = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for requirement in operation.get("security", []):
+                if "oauth2" in requirement:
+                    headers = tuple(p["name"] for p in operation.get("parameters", []) if p["in"] == "header")
+                    operations.append(Operation(operation["operationId"], path, method,
+                                                frozenset(requirement["oauth2"]), headers, "requestBody" in operation))
+    return operations
 
 
 @dataclass(frozen=True)

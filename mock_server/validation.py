@@ -11,13 +11,15 @@ validation once, and a fuzzer sending new ones still gets every one validated.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from jsonschema.exceptions import best_match
 from openapi_core import OpenAPI
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.datatypes import RequestParameters
@@ -31,6 +33,11 @@ from openapi_core.unmarshalling.request.unmarshallers import (
 from openapi_core.validation.request.exceptions import MissingRequiredRequestBody
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from .errors import ApiError
+
+if TYPE_CHECKING:
+    from .pipeline import RequestState
 
 BODY = "body"
 """The key of body-level problems in ``RequestInvalid.details``."""
@@ -55,18 +62,20 @@ class _SpecRequest:
     content_type: str = ""
     body: bytes | None = None
     host_url: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.parameters = RequestParameters(
-            query=ImmutableMultiDict(self.query), header=Headers(), cookie=ImmutableMultiDict()
+            query=ImmutableMultiDict(self.query), header=Headers(dict(self.headers)), cookie=ImmutableMultiDict()
         )
 
 
 class SpecValidator:
     """Validates and unmarshals requests (defaults applied, integers cast) per the spec."""
 
-    def __init__(self, spec: Mapping[str, Any], cache_size: int = 4096) -> None:
-        self._openapi = OpenAPI.from_dict(dict(spec))
+    def __init__(self, spec: Mapping[str, Any], cache_size: int = 4096, base_uri: str = "") -> None:
+        """``base_uri`` is where the spec was read from, to resolve references to other files."""
+        self._openapi = OpenAPI.from_dict(dict(spec), base_uri=base_uri)
         self._host = spec["servers"][0]["url"]
         self._parameters = V31RequestParametersUnmarshaller(self._openapi.spec)
         self._body = V31RequestBodyUnmarshaller(self._openapi.spec)
@@ -79,16 +88,50 @@ class SpecValidator:
             raise RequestInvalid(problems)
         return params
 
+    def headers(self, path: str, method: str, headers: Mapping[str, str]) -> Mapping[str, Any]:
+        """The operation's header parameters among ``headers``; or RequestInvalid."""
+        request = _SpecRequest(path, method.lower(), headers=headers, host_url=self._host)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = self._parameters.unmarshal(request)
+        problems: dict[str, list[str]] = {}
+        for error in result.errors:
+            problems.setdefault(getattr(error, "name", None) or "headers", []).append(_reason(error))
+        if problems:
+            raise RequestInvalid(problems)
+        return dict(result.parameters.header)
+
     def form(self, path: str, method: str, content_type: str, body: bytes) -> dict[str, Any]:
         """The operation's form body as a dict; or RequestInvalid (key ``body``)."""
+        errors, parsed = self._unmarshal_body(path, method, content_type, body)
+        if errors:
+            raise RequestInvalid({BODY: [_reason(error) for error in errors]})
+        return parsed
+
+    def json(self, path: str, method: str, content_type: str, body: bytes) -> dict[str, Any]:
+        """The operation's JSON body; or RequestInvalid naming each bad field (``body`` for the
+        body as a whole: not JSON, not an object, the wrong Content-Type)."""
+        errors, parsed = self._unmarshal_body(path, method, content_type, body)
+        problems: dict[str, list[str]] = {}
+        for error in errors:
+            cause = error.__cause__ or error
+            if isinstance(cause, InvalidSchemaValue):
+                for schema_error in cause.schema_errors:
+                    problems.setdefault(_field(schema_error), []).append(_schema_reason(schema_error))
+            else:
+                problems.setdefault(BODY, []).append(_reason(error))
+        if problems:
+            raise RequestInvalid(problems)
+        return parsed
+
+    def _unmarshal_body(self, path: str, method: str, content_type: str, body: bytes
+                        ) -> tuple[list[Exception], dict[str, Any]]:
         request = _SpecRequest(path, method.lower(), content_type=content_type.lower(),
                                body=body, host_url=self._host)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openapi-core warns on the oauth2 scheme type
             result = self._body.unmarshal(request)
-        if result.errors:
-            raise RequestInvalid({BODY: [_reason(error) for error in result.errors]})
-        return dict(result.body or {})
+        return list(result.errors), dict(result.body or {}) if not result.errors else {}
 
     def _judge_query(self, path: str, method: str, query_string: bytes
                      ) -> tuple[Mapping[str, Any], Mapping[str, list[str]]]:
@@ -107,6 +150,74 @@ class SpecValidator:
             name = getattr(error, "name", None) or "query"
             problems.setdefault(name, []).append(_reason(error))
         return MappingProxyType(dict(result.parameters.query)), problems
+
+
+class RequestValidation:
+    """The validate step of the pipeline: a request to a secured operation as its spec allows
+    it, query, headers and body (400 otherwise). The token endpoint checks its own form."""
+
+    def __init__(self, validators: Mapping[str, SpecValidator]) -> None:
+        self._validators = dict(validators)
+        """The validator of each operation's spec, by operation id."""
+
+    def validate(self, state: RequestState) -> None:
+        operation = state.operation
+        if operation is None:
+            return
+        validator, request = self._validators[operation.operation_id], state.request
+        path, method = operation.path, operation.method
+        with _refused("Invalid query parameters"):
+            state.params = validator.query(path, method, request.query_string)
+        if operation.headers:
+            sent = {name: request.headers[name] for name in operation.headers if name in request.headers}
+            with _refused("Invalid headers"):
+                validator.headers(path, method, sent)
+        if operation.body:
+            with _refused("Invalid request body"):
+                state.body = validator.json(path, method, request.content_type or "", request.get_data(cache=False))
+
+
+@contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """RequestInvalid as the API's 400: the names in the message, the reasons in ``details``."""
+    try:
+        yield
+    except RequestInvalid as invalid:
+        raise ApiError(400, "invalid_request", f"{what}: {', '.join(invalid.details)}.", invalid.details) from None
+
+
+def _closest(error: Any) -> Any:
+    """Of a failed ``oneOf``, the branch the body came closest to (jsonschema's best match)."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        error = best_match(error.context)
+    return error
+
+
+def _field(error: Any) -> str:
+    """The body field a JSON Schema error is about: its path, or the property it names."""
+    error = _closest(error)
+    if error.path:
+        return str(error.path[0])
+    if error.validator == "required":
+        return str(error.message.split("'")[1])
+    if error.validator == "additionalProperties":
+        return str(error.message.split("'")[1]) if "'" in error.message else BODY
+    return BODY
+
+
+def _schema_reason(error: Any) -> str:
+    """jsonschema's message; for a pattern, the schema's description says what is expected."""
+    error = _closest(error)
+    if error.validator == "pattern" and isinstance(error.schema, Mapping) and "description" in error.schema:
+        return f"{error.instance!r} does not match the expected format: {error.schema['description']}"
+    if error.validator == "additionalProperties":
+        return "is not a field of this request"
+    if error.validator == "required":
+        return "is required"
+    if error.validator in ("minProperties", "maxProperties") and error.schema.get("maxProperties") == 1:
+        got = ", ".join(sorted(error.instance)) or "none"
+        return f"send exactly one of {' and '.join(error.schema['properties'])}; got {got}"
+    return str(error.message)
 
 
 def _reason(error: Exception) -> str:

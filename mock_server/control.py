@@ -1,0 +1,75 @@
+"""The sandbox's control API under ``/__sandbox/``, driven by ``spec/sandbox.yaml`` as api.py
+is by ``spec/openapi.yaml``: the pipeline has checked the token, the scopes and the body;
+here each operation asks the sandbox rules (``sandbox.py``) through the client's account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flask import Response
+
+from .accounts import Account, Accounts, View
+from .ledger import format_timestamp
+from .render import render_entry
+from .sandbox import Booked, Tail, Transaction, book, move_clock
+from .serializer import json_response
+
+if TYPE_CHECKING:
+    from .pipeline import RequestState
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+class Control:
+    """Answers the control API's operations, each on the calling client's account."""
+
+    def __init__(self, accounts: Accounts) -> None:
+        self._accounts = accounts
+        self._handlers: dict[str, Callable[[str, RequestState], Response]] = {
+            "bookTransaction": self._book,
+            "getClock": lambda client, state: _clock(self._accounts.view(client).tail),
+            "moveClock": lambda client, state: _clock(self._accounts.update(client, move_clock(state.body or {}))),
+            "resetAccount": self._reset,
+            "getSandboxAccount": lambda client, state: self._account(client),
+        }
+
+    def answer(self, state: RequestState) -> Response:
+        handler = self._handlers[state.operation.operation_id]  # type: ignore[union-attr]
+        return handler(state.identity.client_id, state)  # type: ignore[union-attr]
+
+    def _book(self, client: str, state: RequestState) -> Response:
+        """201 with the entry as the history shows it; a replayed key says so in a header."""
+        transaction = Transaction.from_body(state.body or {})
+        key = state.request.headers.get(IDEMPOTENCY_KEY)
+        booked: Booked = self._accounts.update(client, book(transaction, key), key)  # type: ignore[assignment]
+        headers = {"Idempotent-Replayed": "true"} if booked.replayed else {}
+        return json_response(render_entry(booked.entry), 201, headers)
+
+    def _reset(self, client: str, state: RequestState) -> Response:
+        self._accounts.reset(client)
+        return self._account(client)
+
+    def _account(self, client: str) -> Response:
+        return json_response(summary(self._accounts.of(client), self._accounts.view(client)))
+
+
+def _clock(tail: Any) -> Response:
+    assert isinstance(tail, Tail)
+    return json_response({"now": format_timestamp(tail.clock)})
+
+
+def summary(account: Account, view: View) -> dict[str, Any]:
+    """``GET /__sandbox/account``: what the account is built from and what the sandbox added."""
+    source = account.source
+    generated = source.ledger_path is None
+    return {
+        "account": account.name,
+        "scenario": source.scenario if generated else None,
+        "seed": source.seed if generated else None,
+        "ledger_file": None if source.ledger_path is None else source.ledger_path.name,
+        "base_entries": len(account.base),
+        "booked_entries": view.tail.booked,
+        "clock": format_timestamp(view.tail.clock),
+    }

@@ -1,0 +1,100 @@
+"""The state in Redis, shared by every worker of every replica that names the same server.
+
+A change is an optimistic transaction (``WATCH`` the account's version, decide, ``MULTI`` /
+``EXEC``, again from the start if another client changed the account meanwhile): Redis'
+own answer to "read, decide, write" without a lock. The decision runs in Python, not in a
+Lua script, because balances are 64-bit integers and Lua's numbers are doubles.
+
+Per account, under ``balances-mock:sandbox:{account}:``: ``meta`` (a hash: version, epoch),
+``tail`` (JSON), ``entries`` (a list of JSON rows) and ``keys`` (a hash of idempotency keys).
+The braces make Redis Cluster keep one account's keys in one slot.
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis
+
+from ..ledger import Entry
+from ..sandbox import Decision, Remembered, Tail
+from . import Snapshot, StateUrlError, redacted
+
+PREFIX = "balances-mock:sandbox"
+
+
+class RedisStore:
+    shared_between_processes = True
+
+    def __init__(self, client: redis.Redis, url: str) -> None:
+        self._redis = client
+        self.url = url
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisStore:
+        try:
+            client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+            client.ping()
+        except (ValueError, redis.RedisError) as error:
+            raise StateUrlError(f"cannot use the Redis state at {redacted(url)}: {error}") from None
+        return cls(client, redacted(url))
+
+    @staticmethod
+    def _keys(account: str) -> tuple[str, str, str, str]:
+        base = f"{PREFIX}:{{{account}}}"
+        return f"{base}:meta", f"{base}:tail", f"{base}:entries", f"{base}:keys"
+
+    def version(self, account: str) -> int:
+        meta = self._keys(account)[0]
+        return int(self._redis.hget(meta, "version") or 0)
+
+    def read(self, account: str, epoch: int, since: int) -> Snapshot:
+        meta, tail_key, entries, _ = self._keys(account)
+        for start in (since, 0):
+            with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hmget(meta, "version", "epoch").get(tail_key).lrange(entries, start, -1)
+                (version, stored_epoch), tail, rows = pipe.execute()
+            stored_epoch = int(stored_epoch or 0)
+            if stored_epoch == epoch or start == 0:
+                return Snapshot(int(version or 0), stored_epoch, Tail.from_json(json.loads(tail)) if tail else None,
+                                start, [Entry(*json.loads(row)) for row in rows])
+        raise AssertionError("the second pass reads from the start")
+
+    def update(self, account: str, initial: Tail, decide: Decision, idempotency_key: str | None = None) -> object:
+        meta, tail_key, entries, keys = self._keys(account)
+        with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(meta)
+                    raw_tail = pipe.get(tail_key)
+                    raw_key = pipe.hget(keys, idempotency_key) if idempotency_key else None
+                    tail = Tail.from_json(json.loads(raw_tail)) if raw_tail else initial
+                    remembered = None
+                    if raw_key:
+                        fingerprint, entry = json.loads(raw_key)
+                        remembered = Remembered(fingerprint, Entry(*entry))
+                    outcome = decide(tail, remembered)
+                    if outcome.tail is None:
+                        pipe.unwatch()
+                        return outcome.result
+                    pipe.multi()
+                    pipe.set(tail_key, json.dumps(outcome.tail.to_json()))
+                    if outcome.rows:
+                        pipe.rpush(entries, *(json.dumps(list(row)) for row in outcome.rows))
+                    if outcome.remember is not None:
+                        key, kept = outcome.remember
+                        pipe.hset(keys, key, json.dumps([kept.fingerprint, list(kept.entry)]))
+                    pipe.hincrby(meta, "version", 1)
+                    pipe.execute()
+                    return outcome.result
+                except redis.WatchError:
+                    continue
+
+    def reset(self, account: str) -> None:
+        meta, tail_key, entries, keys = self._keys(account)
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(tail_key, entries, keys).hincrby(meta, "epoch", 1).hincrby(meta, "version", 1).execute()
+
+    def close(self) -> None:
+        self._redis.close()
+

@@ -1,0 +1,178 @@
+"""The state in a SQLite file (the standard library's ``sqlite3``), shared by every worker.
+
+WAL mode lets readers go on while one writer books; ``BEGIN IMMEDIATE`` takes the write
+lock before the tail is read, so two workers never decide on the same tail (no lost
+update, no double spend). ``synchronous=NORMAL`` makes every commit survive the server
+being killed (``kill -9``); only a power cut can lose the last commits. Each thread of each
+worker opens its own connection, after the fork.
+
+``PRAGMA data_version`` tells a connection, without reading a table, whether another one has
+committed since it last looked: a read whose accounts did not change costs no query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from ..ledger import Entry
+from ..sandbox import Decision, Remembered, Tail
+from . import Snapshot, StateUrlError
+
+BUSY_TIMEOUT_S = 30.0
+"""How long a writer waits for another's lock before it fails (it never should, at booking speed)."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    account TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    tail TEXT
+);
+CREATE TABLE IF NOT EXISTS entries (
+    account TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    type TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL,
+    PRIMARY KEY (account, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    account TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (account, key)
+) WITHOUT ROWID;
+"""
+
+
+class SqliteStore:
+    shared_between_processes = True
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._local = threading.local()
+        with self._connection() as connection:  # creates the file and the tables, or fails now
+            connection.executescript(SCHEMA)
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStore:
+        """``sqlite:///relative/state.db`` or ``sqlite:////absolute/state.db`` (SQLAlchemy's forms)."""
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or len(url) == len(prefix):
+            raise StateUrlError(f"{url!r}: a SQLite state is sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        path = Path(url[len(prefix):])
+        if not path.parent.is_dir():
+            raise StateUrlError(f"{url!r}: the folder {path.parent} does not exist")
+        try:
+            return cls(path)
+        except sqlite3.Error as error:
+            raise StateUrlError(f"{url!r}: cannot use {path} as a SQLite database: {error}") from None
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened in this process (a forked worker opens its own)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                         check_same_thread=True)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            local.connection, local.pid = connection, os.getpid()
+            local.data_version, local.versions = None, {}
+        return local.connection
+
+    def version(self, account: str) -> int:
+        connection = self._connection()
+        local = self._local
+        data_version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if data_version != local.data_version:
+            local.data_version = data_version
+            local.versions.clear()
+        version = local.versions.get(account)
+        if version is None:
+            row = connection.execute("SELECT version FROM accounts WHERE account = ?", (account,)).fetchone()
+            version = local.versions[account] = row[0] if row else 0
+        return version
+
+    def read(self, account: str, epoch: int, since: int) -> Snapshot:
+        connection = self._connection()
+        connection.execute("BEGIN")  # one consistent view of the account and its entries
+        try:
+            row = connection.execute("SELECT version, epoch, tail FROM accounts WHERE account = ?",
+                                     (account,)).fetchone()
+            version, stored_epoch, tail = row if row else (0, 0, None)
+            since = since if epoch == stored_epoch else 0
+            rows = [Entry(*r) for r in connection.execute(
+                "SELECT timestamp, currency, type, amount, balance_after FROM entries "
+                "WHERE account = ? AND seq >= ? ORDER BY seq", (account, since))]
+        finally:
+            connection.execute("COMMIT")
+        return Snapshot(version, stored_epoch, Tail.from_json(json.loads(tail)) if tail else None, since, rows)
+
+    def update(self, account: str, initial: Tail, decide: Decision, idempotency_key: str | None = None) -> object:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            row = connection.execute("SELECT tail FROM accounts WHERE account = ?", (account,)).fetchone()
+            tail = Tail.from_json(json.loads(row[0])) if row and row[0] else initial
+            remembered = self._remembered(connection, account, idempotency_key) if idempotency_key else None
+            outcome = decide(tail, remembered)
+            if outcome.tail is not None:
+                self._write(connection, account, outcome.tail, outcome.rows, outcome.remember)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        self._local.versions.pop(account, None)
+        return outcome.result
+
+    @staticmethod
+    def _remembered(connection: sqlite3.Connection, account: str, key: str) -> Remembered | None:
+        row = connection.execute("SELECT fingerprint, entry FROM idempotency_keys WHERE account = ? AND key = ?",
+                                 (account, key)).fetchone()
+        return Remembered(row[0], Entry(*json.loads(row[1]))) if row else None
+
+    @staticmethod
+    def _write(connection: sqlite3.Connection, account: str, tail: Tail, rows: tuple[Entry, ...],
+               remember: tuple[str, Remembered] | None) -> None:
+        connection.execute(
+            "INSERT INTO accounts (account, version, epoch, tail) VALUES (?, 1, 0, ?) "
+            "ON CONFLICT (account) DO UPDATE SET version = version + 1, tail = excluded.tail",
+            (account, json.dumps(tail.to_json())))
+        first = tail.booked - len(rows)
+        connection.executemany(
+            "INSERT INTO entries (account, seq, timestamp, currency, type, amount, balance_after) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", [(account, first + i, *row) for i, row in enumerate(rows)])
+        if remember is not None:
+            key, remembered = remember
+            connection.execute("INSERT INTO idempotency_keys (account, key, fingerprint, entry) VALUES (?, ?, ?, ?)",
+                               (account, key, remembered.fingerprint, json.dumps(list(remembered.entry))))
+
+    def reset(self, account: str) -> None:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute(
+                "INSERT INTO accounts (account, version, epoch, tail) VALUES (?, 1, 1, NULL) "
+                "ON CONFLICT (account) DO UPDATE SET version = version + 1, epoch = epoch + 1, tail = NULL",
+                (account,))
+            connection.execute("DELETE FROM entries WHERE account = ?", (account,))
+            connection.execute("DELETE FROM idempotency_keys WHERE account = ?", (account,))
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        self._local.versions.pop(account, None)
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None and self._local.pid == os.getpid():
+            connection.close()
+            self._local.pid = None
