@@ -11,10 +11,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
+SANDBOX_SPEC_PATH = ROOT / "spec" / "sandbox.yaml"
 
 TOKEN = "/o/token/"
 BALANCES = "/user/balances/"
 HISTORY = "/user/balances/history/"
+TRANSACTIONS = "/__sandbox/transactions"
+CLOCK = "/__sandbox/clock"
+RESET = "/__sandbox/reset"
+ACCOUNT = "/__sandbox/account"
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 """Signs the tokens of every mock the tests start, so a test can sign its own."""

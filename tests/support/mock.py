@@ -46,12 +46,16 @@ class InProcessMock:
             headers: dict[str, str] | None = None) -> TestResponse:
         return self.request("GET", path, token, params, headers)
 
+    def post(self, path: str, token: str | None = None, json: Any = None, headers: dict[str, str] | None = None,
+             **kwargs: Any) -> TestResponse:
+        return self.request("POST", path, token, headers=headers, json=json, **kwargs)
+
     def request(self, method: str, path: str, token: str | None = None, params: dict[str, Any] | None = None,
-                headers: dict[str, str] | None = None) -> TestResponse:
+                headers: dict[str, str] | None = None, **kwargs: Any) -> TestResponse:
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
-        return self.client.open(path, method=method, query_string=params, headers=sent)
+        return self.client.open(path, method=method, query_string=params, headers=sent, **kwargs)
 
 
 @dataclass

@@ -1,0 +1,62 @@
+"""The sandbox's pure rules: decisions on a tail, and booked entries stacked on a base ledger."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from mock_server.errors import ApiError
+from mock_server.ledger import MICRO, Entry, Ledger
+from mock_server.sandbox import MAX_MICRO, Stacked, Tail, Transaction, book, initial_tail, move_clock
+from mock_server.scenarios import build_ledger
+
+
+def test_stacked_pages_equal_one_ledger_of_base_and_booked_entries():
+    base = build_ledger("default", 3, "demo", 40)
+    tail, rows = initial_tail(base), []
+    moves = [("deposit", "USDTERC20", 5), ("withdrawal", "USDTERC20", 1), ("deposit", "SOL", 2),
+             ("deposit", "ETH", 1), ("withdrawal", "SOL", 1)]
+    for kind, currency, units in moves:
+        outcome = book(Transaction(kind, currency, units * MICRO))(tail, None)
+        tail, rows = outcome.tail, [*rows, *outcome.rows]
+    stacked = Stacked.on(base, rows)
+    whole = Ledger.from_entries(stacked.currencies, [*map(base.entry, range(len(base))), *rows], base.wallets)
+    assert len(stacked) == len(whole) == 45
+    assert stacked.balances() == whole.balances() and stacked.statistics() == whole.statistics()
+    for currency, kind in itertools.product((None, "USDTERC20", "SOL", "BTC", "nope"), (None, "deposit", "withdrawal")):
+        for limit, offset in ((1, 0), (3, 2), (10, 4), (100, 0), (5, 44), (5, 60)):
+            positions, total = stacked.page_positions(currency, kind, limit, offset)
+            expected, expected_total = whole.page_positions(currency, kind, limit, offset)
+            assert total == expected_total
+            assert [stacked.entry(p) for p in positions] == [whole.entry(p) for p in expected]
+
+
+def test_booking_follows_the_balance_and_moves_the_clock():
+    tail = Tail(clock=100, newest=100, balances={"ETH": 5 * MICRO})
+    outcome = book(Transaction("withdrawal", "ETH", 2 * MICRO))(tail, None)
+    assert outcome.rows == (Entry(100, "ETH", "withdrawal", 2 * MICRO, 3 * MICRO),)
+    assert outcome.tail == Tail(clock=101, newest=100, balances={"ETH": 3 * MICRO}, booked=1)
+    later = book(Transaction("deposit", "ETH", 1, timestamp=500))(outcome.tail, None)
+    assert later.tail.clock == 501 and later.rows[0].timestamp == 500
+
+
+@pytest.mark.parametrize(("transaction", "status", "code"), [
+    (Transaction("withdrawal", "ETH", 5 * MICRO + 1), 409, "insufficient_funds"),
+    (Transaction("withdrawal", "SOL", 1), 409, "insufficient_funds"),
+    (Transaction("deposit", "ETH", MAX_MICRO - 5 * MICRO + 1), 409, "balance_limit_exceeded"),
+    (Transaction("deposit", "ETH", 1, timestamp=99), 400, "invalid_request"),
+])
+def test_refusals_change_nothing(transaction, status, code):
+    tail = Tail(clock=100, newest=100, balances={"ETH": 5 * MICRO})
+    with pytest.raises(ApiError) as refused:
+        book(transaction)(tail, None)
+    assert (refused.value.status, refused.value.code) == (status, code)
+
+
+def test_the_clock_moves_forward_only():
+    tail = Tail(clock=100, newest=None, balances={})
+    assert move_clock({"advance": 0})(tail, None).tail is None  # nothing to write
+    assert move_clock({"advance": 60})(tail, None).tail.clock == 160
+    with pytest.raises(ApiError):
+        move_clock({"advance": 10**12})(tail, None)
