@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import ledger_file
-from .ledger import Entry, Ledger
+from .ledger import Entry, Ledger, LedgerView
 from .render import entry_renderer, render_balances, render_entry
 from .sandbox import Decision, Stacked, Tail, initial_tail
 from .scenarios import build_ledger
@@ -86,7 +86,7 @@ class Account:
 class View:
     """An account at one version, as the resources answer it."""
 
-    ledger: Ledger | Stacked
+    ledger: LedgerView
     balances_json: bytes
     rendered: Callable[[int], dict[str, str]]
     """The rendered entry at a position of ``ledger``."""

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from faker import Faker
 
@@ -84,6 +84,23 @@ class Wallet:
 
     name: str
     balances: dict[str, int]
+
+
+class LedgerView(Protocol):
+    """What the renderers ask of an account: a ``Ledger``, or one with sandbox bookings on top
+    (``sandbox.Stacked``)."""
+
+    @property
+    def currencies(self) -> tuple[str, ...]: ...
+    @property
+    def wallets(self) -> tuple[Wallet, ...]: ...
+    def __len__(self) -> int: ...
+    def entry(self, position: int) -> Entry: ...
+    def page_positions(self, currency: str | None, type: str | None, limit: int, offset: int
+                       ) -> tuple[list[int], int]: ...
+    def balances(self) -> dict[str, int]: ...
+    def statistics(self) -> dict[str, int]: ...
+    def sub_account_totals(self) -> dict[str, int]: ...
 
 
 class Ledger:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .ledger import Entry, Ledger, format_amount, format_timestamp
+from .ledger import Entry, LedgerView, format_amount, format_timestamp
 
 
 def format_amounts(amounts: Mapping[str, int]) -> dict[str, str]:
@@ -28,12 +28,12 @@ def render_entry(entry: Entry) -> dict[str, str]:
     }
 
 
-def entry_renderer(ledger: Ledger) -> Callable[[int], dict[str, str]]:
+def entry_renderer(ledger: LedgerView) -> Callable[[int], dict[str, str]]:
     """The rendered entry at a position of ``ledger`` (the mock memoises this)."""
     return lambda position: render_entry(ledger.entry(position))
 
 
-def render_balances(ledger: Ledger) -> dict[str, Any]:
+def render_balances(ledger: LedgerView) -> dict[str, Any]:
     """The body of ``GET /user/balances/``."""
     return {
         "account": format_amounts(ledger.balances()),
@@ -42,7 +42,7 @@ def render_balances(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def render_history(ledger: Ledger, params: Mapping[str, Any],
+def render_history(ledger: LedgerView, params: Mapping[str, Any],
                    rendered: Callable[[int], dict[str, str]] | None = None) -> dict[str, Any]:
     """The body of ``GET /user/balances/history/`` for validated parameters. ``rendered``
     gives the rendered entry at a position (the mock passes a memoised one)."""

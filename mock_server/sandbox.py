@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ApiError
-from .ledger import MICRO, REFERENCE_TIME, WITHDRAWAL, Entry, Ledger, format_amount, format_timestamp
+from .ledger import MICRO, REFERENCE_TIME, WITHDRAWAL, Entry, Ledger, Wallet, format_amount, format_timestamp
 
 MAX_MICRO = 2**63 - 1
 """The largest balance: 9223372036854.775807, as 64-bit micro-units (the ledger's columns)."""
@@ -223,7 +223,7 @@ class Stacked:
         return tuple(dict.fromkeys((*self.base.currencies, *self.booked.currencies)))
 
     @property
-    def wallets(self) -> tuple[Any, ...]:
+    def wallets(self) -> tuple[Wallet, ...]:
         return self.base.wallets
 
     def __len__(self) -> int:
