@@ -1,0 +1,67 @@
+"""The control API's contract, spec/sandbox.yaml: valid OpenAPI 3.1 that refers to the API's own
+schemas, examples that obey it, and the app refusing to start without it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+import yaml
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from mock_server.validation import SpecValidator
+
+from ..support import SANDBOX_SPEC_PATH, SPEC_PATH
+
+DOCUMENTS = {path.as_uri(): yaml.safe_load(path.read_text(encoding="utf-8")) for path in (SPEC_PATH, SANDBOX_SPEC_PATH)}
+REGISTRY = Registry().with_resources(
+    (uri, Resource(contents=document, specification=DRAFT202012)) for uri, document in DOCUMENTS.items())
+SANDBOX = SANDBOX_SPEC_PATH.as_uri()
+
+
+def resolved(node: dict[str, Any], base: str) -> tuple[dict[str, Any], str]:
+    """A node with its ``$ref`` followed (into openapi.yaml too), and the URI it lives at."""
+    while "$ref" in node:
+        target = REGISTRY.resolver(base).lookup(node["$ref"])
+        node, base = target.contents, str(target.resolver._base_uri)
+    return node, base
+
+
+def examples() -> Iterator[tuple[str, dict[str, Any], str, Any]]:
+    """(where, schema, the URI its references are relative to, example value) for every media
+    example of an operation."""
+    for path, item in DOCUMENTS[SANDBOX]["paths"].items():
+        for method, operation in item.items():
+            places = [("requestBody", operation.get("requestBody"))]
+            places += [(f"responses/{status}", response) for status, response in operation["responses"].items()]
+            for where, node in places:
+                if node is None:
+                    continue
+                node, base = resolved(node, SANDBOX)
+                for media in node.get("content", {}).values():
+                    for name, example in media.get("examples", {}).items():
+                        yield f"{method.upper()} {path} {where} {name}", media["schema"], base, example["value"]
+
+
+def test_the_sandbox_spec_is_valid_openapi_31():
+    validate(DOCUMENTS[SANDBOX], base_uri=SANDBOX)
+
+
+EXAMPLES = list(examples())
+
+
+@pytest.mark.parametrize(("where", "schema", "base", "value"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_every_example_obeys_its_schema(where, schema, base, value):
+    validator = OAS31Validator({"$ref": urljoin(base, schema["$ref"])}, registry=REGISTRY)
+    assert not [e.message for e in validator.iter_errors(value)], where
+
+
+def test_an_app_cannot_start_on_a_broken_control_spec():
+    broken = {**DOCUMENTS[SANDBOX], "paths": {"/__sandbox/clock": {"get": {"responses": "not an object"}}}}
+    with pytest.raises(Exception, match="responses|not valid|is not of type"):
+        SpecValidator(broken, base_uri=SANDBOX)
