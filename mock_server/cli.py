@@ -25,6 +25,7 @@ from .fixtures import FixtureError, FixtureSet, check_target, export, write_atom
 from .ledger_file import LedgerFileError
 from .rate_limits import DOCUMENTED_LIMITS
 from .rate_limits import check as check_limits
+from .sandbox_cli import sandbox
 from .scenarios import DEFAULT_ACCOUNT, SCENARIOS
 from .server import ServerOptions, serve
 from .settings import DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TOKEN_TTL, DEMO_CLIENTS, Client, Settings
@@ -51,6 +52,9 @@ def main() -> None:
     \b
       curl -u demo:demo-secret -d grant_type=client_credentials http://127.0.0.1:8000/o/token/
     """
+
+
+main.add_command(sandbox)
 
 
 @main.command("serve")
