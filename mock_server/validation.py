@@ -226,7 +226,7 @@ def _reason(error: Exception) -> str:
     if isinstance(cause, CastError):
         return f"must be of type {cause.type}, got {cause.value!r}"
     if isinstance(cause, InvalidSchemaValue):
-        return "; ".join(schema_error.message for schema_error in cause.schema_errors)
+        return "; ".join(_schema_reason(schema_error) for schema_error in cause.schema_errors)
     if isinstance(cause, MediaTypeNotFound):
         return (f"Content-Type {cause.mimetype or '(none)'} is not accepted; "
                 f"send {', '.join(cause.availableMimetypes)}")
