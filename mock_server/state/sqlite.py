@@ -69,6 +69,9 @@ class SqliteStore:
         if not url.startswith(prefix) or len(url) == len(prefix):
             raise StateUrlError(f"{url!r}: a SQLite state is sqlite:///relative/path.db or sqlite:////absolute/path.db")
         path = Path(url[len(prefix):])
+        if path.name == ":memory:":  # each connection, so each worker, would have a database of its own
+            raise StateUrlError(f"{url!r}: an in-memory SQLite database is not shared between workers; "
+                                "use memory:// (one worker) or a file, sqlite:///path/state.db")
         if not path.parent.is_dir():
             raise StateUrlError(f"{url!r}: the folder {path.parent} does not exist")
         try:
