@@ -59,8 +59,14 @@ class SqliteStore:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._local = threading.local()
-        with self._connection() as connection:  # creates the file and the tables, or fails now
+        # Creates the file and the tables, or fails now; then closes, since a connection open in
+        # the main process when the workers fork would leave them without locks of their own.
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(SCHEMA)
+        finally:
+            connection.close()
 
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
