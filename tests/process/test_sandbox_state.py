@@ -4,11 +4,13 @@ base it was booked on, and the same calls give the same bytes on any fresh serve
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -265,6 +267,36 @@ def test_every_answered_booking_survives_kill_9(tmp_path):
         assert booked >= len(answered)  # a booking may commit and die before its answer
         assert all(entry in history[:booked] for entry in answered)
         check_books(history, sandbox.balances())
+    finally:
+        restarted.stop()
+
+
+def test_workers_left_by_a_killed_main_process_still_book_durably(tmp_path):
+    """``kill -9`` of the main process alone leaves granian's workers serving. Each holds its
+    own SQLite locks, so a program that opens and closes the state meanwhile (``sqlite3
+    state.db``) knows it is not the last one and leaves the write-ahead log in place."""
+    path = tmp_path / "state.db"
+    server = start_server("--quiet", "--state", f"sqlite:///{path}", command=OWN_SESSION_CLI)
+    group = server.process.process.pid
+    try:
+        sandbox = Sandbox(server.url)
+        answered = [sandbox.book("deposit", "USDTERC20", "1").json() for _ in range(3)]
+        os.kill(group, signal.SIGKILL)
+        server.process.process.wait(timeout=10)
+        look = sqlite3.connect(path)
+        assert look.execute("SELECT count(*) FROM entries").fetchone() == (3,)
+        look.close()
+        for _ in range(3):
+            booked = sandbox.book("deposit", "USDTERC20", "2")  # answered by a worker left behind
+            assert booked.status_code == 201
+            answered.append(booked.json())
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)  # the workers too: they kept the group
+    restarted = start_server("--quiet", "--state", f"sqlite:///{path}")
+    try:
+        history = Sandbox(restarted.url).history()
+        assert [entry for entry in answered if entry not in history] == []
     finally:
         restarted.stop()
 
