@@ -364,8 +364,9 @@ def script(sandbox: Sandbox) -> list[tuple[int, str | None, bytes]]:
 
 
 def test_the_same_calls_give_the_same_bytes_on_fresh_servers():
+    """Two servers, one with the default state (SQLite) and one in memory: the store changes nothing."""
     with ThreadPoolExecutor(2) as pool:
-        servers = list(pool.map(lambda _: start_server("--quiet"), range(2)))
+        servers = list(pool.map(lambda state: start_server("--quiet", *state), ((), ("--state", "memory://"))))
     try:
         first, second = (script(Sandbox(server.url)) for server in servers)
     finally:
