@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -129,9 +129,12 @@ class Accounts:
         if self.store is None or self.store.version(account.key) == current.version:
             return current
         snapshot = self.store.read(account.key, current.epoch, len(current.rows))
-        rows = current.rows[: snapshot.since] + tuple(snapshot.rows)
-        view = self._views[account.key] = _view(account, snapshot.version, snapshot.epoch,
-                                                snapshot.tail or account.initial, rows)
+        if snapshot.since and snapshot.since == len(current.rows):  # the same epoch: only new entries
+            view = _grown(current, snapshot.version, snapshot.tail or account.initial, tuple(snapshot.rows))
+        else:
+            view = _view(account, snapshot.version, snapshot.epoch, snapshot.tail or account.initial,
+                         tuple(snapshot.rows))
+        self._views[account.key] = view
         return view
 
     def update(self, client_id: str, decide: Decision, idempotency_key: str | None = None) -> object:
@@ -153,20 +156,33 @@ def _view(account: Account, version: int, epoch: int, tail: Tail, rows: tuple[En
     if not rows:
         return View(account.base, to_json(render_balances(account.base)), account.rendered, tail, version, epoch)
     stacked = Stacked.on(account.base, rows)
-    rendered = _StackedRendering(account.rendered, len(account.base), rows)
+    rendered = _StackedRendering(account.rendered, len(account.base), [render_entry(row) for row in rows])
     return View(stacked, to_json(render_balances(stacked)), rendered, tail, version, epoch, rows)
 
 
-class _StackedRendering:
-    """Base positions from the base's memo; booked ones rendered once, here."""
+def _grown(current: View, version: int, tail: Tail, new: tuple[Entry, ...]) -> View:
+    """``current`` with ``new`` entries booked on top: the cost of the new entries only."""
+    if not new:
+        return replace(current, tail=tail, version=version)
+    if not isinstance(current.ledger, Stacked):
+        raise AssertionError("a view with booked entries is stacked")
+    stacked = current.ledger.extended(new)
+    before: _StackedRendering = current.rendered  # type: ignore[assignment]
+    rendered = _StackedRendering(before.base_memo, len(stacked.base), [*before.booked, *map(render_entry, new)])
+    return View(stacked, to_json(render_balances(stacked)), rendered, tail, version, current.epoch,
+                current.rows + new)
 
-    def __init__(self, base_memo: Callable[[int], dict[str, str]], base_size: int, rows: tuple[Entry, ...]) -> None:
+
+class _StackedRendering:
+    """Base positions from the base's memo; booked ones rendered once, when they arrive."""
+
+    def __init__(self, base_memo: Callable[[int], dict[str, str]], base_size: int,
+                 booked: list[dict[str, str]]) -> None:
         self.base_memo = base_memo
+        self.booked = booked
         self._base_size = base_size
-        self._booked = [render_entry(row) for row in rows]
 
     def __call__(self, position: int) -> dict[str, str]:
         if position < self._base_size:
             return self.base_memo(position)
-        return self._booked[position - self._base_size]
-
+        return self.booked[position - self._base_size]

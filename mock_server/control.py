@@ -68,7 +68,7 @@ def summary(account: Account, view: View) -> dict[str, Any]:
         "account": account.name,
         "scenario": source.scenario if generated else None,
         "seed": source.seed if generated else None,
-        "ledger_file": None if source.ledger_path is None else source.ledger_path.name,
+        "ledger_file": None if source.ledger_path is None else str(source.ledger_path),
         "base_entries": len(account.base),
         "booked_entries": view.tail.booked,
         "clock": format_timestamp(view.tail.clock),

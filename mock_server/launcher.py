@@ -8,6 +8,7 @@ keeps draining the child's output so a chatty server never blocks on a full pipe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -42,14 +43,21 @@ class ServerProcess:
         self.process.send_signal(signum)
 
     def stop(self, timeout: float = 15) -> int:
-        """SIGTERM, then SIGKILL if it has not exited within ``timeout``; the exit code."""
+        """SIGTERM, then SIGKILL to the whole process group if it has not exited within
+        ``timeout``; the exit code."""
         if self.process.poll() is None:
             self.process.terminate()
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.kill()
             return self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL to the server and every process it started (its workers): ``kill -9`` of a
+        whole server. The server leads a process group of its own, so nothing else is hit."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def launch(command: Sequence[str], ready: str = READY, url: str | None = None, env: dict[str, str] | None = None,
@@ -60,8 +68,10 @@ def launch(command: Sequence[str], ready: str = READY, url: str | None = None, e
     RuntimeError, with everything the command printed, if it exits or stays silent first.
     """
     command = list(command)
+    # A process group of its own: ``kill`` reaches the workers, and a Ctrl-C meant for the
+    # caller (a test run) does not stop the server before the caller does.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True)
     server = ServerProcess(process, url or "", command)
     found = threading.Event()
 

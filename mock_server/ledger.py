@@ -115,6 +115,7 @@ class Ledger:
         amounts: array,
         balances_after: array,
         wallets: Sequence[Wallet] = (),
+        index: dict[tuple[int | None, int | None], array] | None = None,
     ) -> None:
         self.currencies = tuple(currencies)
         self.wallets = tuple(wallets)
@@ -123,20 +124,35 @@ class Ledger:
         self._type_codes = type_codes
         self._amounts = amounts
         self._balances_after = balances_after
-        self._index = _build_index(len(self.currencies), currency_codes, type_codes)
+        self._index = index if index is not None else _build_index(len(self.currencies), currency_codes, type_codes)
 
     @classmethod
     def from_entries(cls, currencies: Sequence[str], entries: Iterable[Entry],
                      wallets: Sequence[Wallet] = ()) -> Ledger:
         """A ledger of given entries in booking order (oldest first), e.g. read from a file."""
-        # Up to 65,536 currencies: a sandbox account may book any number of new ones.
-        columns = array("q"), array("H"), array("B"), array("q"), array("q")
+        empty = cls(currencies, array("q"), array("H"), array("B"), array("q"), array("q"), wallets)
+        return empty.extended(entries)
+
+    def extended(self, entries: Iterable[Entry]) -> Ledger:
+        """This ledger with ``entries`` booked after its own; a currency it does not know yet is
+        coded after its own. The columns and indexes are copied (in C, fast) and only the new
+        entries appended, so a sandbox's booked entries grow at the cost of the new ones."""
+        currencies = list(self.currencies)
         code = {currency: i for i, currency in enumerate(currencies)}
+        # Up to 65,536 currencies: a sandbox account may book any number of new ones.
+        columns = (self._timestamps[:], array("H", self._currency_codes), self._type_codes[:], self._amounts[:],
+                   self._balances_after[:])
+        index = {key: positions[:] for key, positions in self._index.items()}
         for e in entries:
-            for column, value in zip(columns, (e.timestamp, code[e.currency], TYPES.index(e.type), e.amount,
-                                               e.balance_after), strict=True):
+            if e.currency not in code:
+                code[e.currency] = len(currencies)
+                currencies.append(e.currency)
+                _add_currency(index, code[e.currency])
+            c, t = code[e.currency], TYPES.index(e.type)
+            _index_position(index, len(columns[0]), c, t)
+            for column, value in zip(columns, (e.timestamp, c, t, e.amount, e.balance_after), strict=True):
                 column.append(value)
-        return cls(currencies, *columns, wallets=wallets)
+        return Ledger(currencies, *columns, wallets=self.wallets, index=index)
 
     def __len__(self) -> int:
         return len(self._timestamps)
@@ -207,16 +223,23 @@ def _build_index(
     currency_count: int, currency_codes: array, type_codes: array
 ) -> dict[tuple[int | None, int | None], array]:
     """Positions per currency, per type and per (currency, type), each oldest first."""
-    index: dict[tuple[int | None, int | None], array] = {}
-    for c in [*range(currency_count), None]:
-        for t in [*range(len(TYPES)), None]:
-            if (c, t) != (None, None):
-                index[(c, t)] = array("I")
+    index: dict[tuple[int | None, int | None], array] = {(None, t): array("I") for t in range(len(TYPES))}
+    for c in range(currency_count):
+        _add_currency(index, c)
     for position, (c, t) in enumerate(zip(currency_codes, type_codes, strict=True)):
-        index[(c, t)].append(position)
-        index[(c, None)].append(position)
-        index[(None, t)].append(position)
+        _index_position(index, position, c, t)
     return index
+
+
+def _add_currency(index: dict[tuple[int | None, int | None], array], c: int) -> None:
+    for t in [*range(len(TYPES)), None]:
+        index[(c, t)] = array("I")
+
+
+def _index_position(index: dict[tuple[int | None, int | None], array], position: int, c: int, t: int) -> None:
+    index[(c, t)].append(position)
+    index[(c, None)].append(position)
+    index[(None, t)].append(position)
 
 
 @dataclass(frozen=True)

@@ -215,8 +215,11 @@ class Stacked:
 
     @classmethod
     def on(cls, base: Ledger, rows: Sequence[Entry]) -> Stacked:
-        currencies = list(dict.fromkeys(row.currency for row in rows))
-        return cls(base, Ledger.from_entries(currencies, rows))
+        return cls(base, Ledger.from_entries((), rows))
+
+    def extended(self, rows: Sequence[Entry]) -> Stacked:
+        """The same base with more entries booked on top."""
+        return Stacked(self.base, self.booked.extended(rows))
 
     @property
     def currencies(self) -> tuple[str, ...]:

@@ -16,6 +16,8 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..ledger import Entry
@@ -126,21 +128,29 @@ class SqliteStore:
         return Snapshot(version, stored_epoch, Tail.from_json(json.loads(tail)) if tail else None, since, rows)
 
     def update(self, account: str, initial: Tail, decide: Decision, idempotency_key: str | None = None) -> object:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing() as connection:
             row = connection.execute("SELECT tail FROM accounts WHERE account = ?", (account,)).fetchone()
             tail = Tail.from_json(json.loads(row[0])) if row and row[0] else initial
             remembered = self._remembered(connection, account, idempotency_key) if idempotency_key else None
             outcome = decide(tail, remembered)
             if outcome.tail is not None:
                 self._write(connection, account, outcome.tail, outcome.rows, outcome.remember)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
         self._local.versions.pop(account, None)
         return outcome.result
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: the lock first (``BEGIN IMMEDIATE``), then the reads that decide.
+        Anything raised, a failed ``COMMIT`` too (a full disk), rolls back and releases the lock."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _remembered(connection: sqlite3.Connection, account: str, key: str) -> Remembered | None:
@@ -165,19 +175,13 @@ class SqliteStore:
                                (account, key, remembered.fingerprint, json.dumps(list(remembered.entry))))
 
     def reset(self, account: str) -> None:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with self._writing() as connection:
             connection.execute(
                 "INSERT INTO accounts (account, version, epoch, tail) VALUES (?, 1, 1, NULL) "
                 "ON CONFLICT (account) DO UPDATE SET version = version + 1, epoch = epoch + 1, tail = NULL",
                 (account,))
             connection.execute("DELETE FROM entries WHERE account = ?", (account,))
             connection.execute("DELETE FROM idempotency_keys WHERE account = ?", (account,))
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
         self._local.versions.pop(account, None)
 
     def close(self) -> None:

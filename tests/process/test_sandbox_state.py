@@ -12,7 +12,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -33,11 +32,6 @@ from ..support.sandbox import Entry, Sandbox, check_books, check_chain, units
 
 CURRENCIES = ("USDTERC20", "ETH", "SANDBOXUSD")
 """Two of the base account's currencies (ETH at zero in seed 1) and a new one."""
-OWN_SESSION_CLI = [sys.executable, "-c",
-                   "import os, sys; os.setsid(); os.execv(sys.executable, [sys.executable, '-m', 'mock_server', "
-                   "*sys.argv[1:]])"]
-"""``python -m mock_server`` as the leader of a process group of its own, workers included,
-so ``killpg`` kills the whole server and nothing else."""
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +221,7 @@ def test_replicas_share_the_state_through_redis(redis_url):
 
 def test_every_answered_booking_survives_kill_9(tmp_path):
     state = f"sqlite:///{tmp_path / 'state.db'}"  # the absolute form: sqlite:////tmp/...
-    server = start_server("--quiet", "--state", state, command=OWN_SESSION_CLI)
+    server = start_server("--quiet", "--state", state)
     group = server.process.process.pid
     assert os.getpgid(group) == group
     answered: list[Entry] = []
@@ -253,7 +247,7 @@ def test_every_answered_booking_survives_kill_9(tmp_path):
         while len(answered) < 60 and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
-        os.killpg(group, signal.SIGKILL)  # the server and its workers, mid-burst
+        server.process.kill()  # the server and its workers, mid-burst
     for thread in bursts:
         thread.join(timeout=20)
     assert server.process.process.wait(timeout=10) == -signal.SIGKILL
@@ -276,7 +270,7 @@ def test_workers_left_by_a_killed_main_process_still_book_durably(tmp_path):
     own SQLite locks, so a program that opens and closes the state meanwhile (``sqlite3
     state.db``) knows it is not the last one and leaves the write-ahead log in place."""
     path = tmp_path / "state.db"
-    server = start_server("--quiet", "--state", f"sqlite:///{path}", command=OWN_SESSION_CLI)
+    server = start_server("--quiet", "--state", f"sqlite:///{path}")
     group = server.process.process.pid
     try:
         sandbox = Sandbox(server.url)
@@ -292,7 +286,7 @@ def test_workers_left_by_a_killed_main_process_still_book_durably(tmp_path):
             answered.append(booked.json())
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)  # the workers too: they kept the group
+            server.process.kill()  # the workers too: they kept the group
     restarted = start_server("--quiet", "--state", f"sqlite:///{path}")
     try:
         history = Sandbox(restarted.url).history()

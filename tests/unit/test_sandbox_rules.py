@@ -21,15 +21,17 @@ def test_stacked_pages_equal_one_ledger_of_base_and_booked_entries():
         outcome = book(Transaction(kind, currency, units * MICRO))(tail, None)
         tail, rows = outcome.tail, [*rows, *outcome.rows]
     stacked = Stacked.on(base, rows)
+    grown = Stacked.on(base, rows[:2]).extended(rows[2:4]).extended(rows[4:])  # as a worker catches up
     whole = Ledger.from_entries(stacked.currencies, [*map(base.entry, range(len(base))), *rows], base.wallets)
     assert len(stacked) == len(whole) == 45
     assert stacked.balances() == whole.balances() and stacked.statistics() == whole.statistics()
     for currency, kind in itertools.product((None, "USDTERC20", "SOL", "BTC", "nope"), (None, "deposit", "withdrawal")):
         for limit, offset in ((1, 0), (3, 2), (10, 4), (100, 0), (5, 44), (5, 60)):
-            positions, total = stacked.page_positions(currency, kind, limit, offset)
             expected, expected_total = whole.page_positions(currency, kind, limit, offset)
-            assert total == expected_total
-            assert [stacked.entry(p) for p in positions] == [whole.entry(p) for p in expected]
+            for ledger in (stacked, grown):
+                positions, total = ledger.page_positions(currency, kind, limit, offset)
+                assert total == expected_total
+                assert [ledger.entry(p) for p in positions] == [whole.entry(p) for p in expected]
 
 
 def test_booking_follows_the_balance_and_moves_the_clock():
