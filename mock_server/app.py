@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """
     settings = settings or Settings()
     spec = load_spec()
+    if settings.sandbox and store is None:
+        store = open_store(settings.state)  # first: a state that cannot be opened is the one thing to say
     secret = settings.token_secret
     if not secret:
         secret = secrets.token_urlsafe(32)
@@ -45,8 +47,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     tokens = TokenService(settings.clients, secret, settings.token_ttl)
     validator = SpecValidator(spec, base_uri=spec_path(API_SPEC).as_uri())
-    if settings.sandbox and store is None:
-        store = open_store(settings.state)
     accounts = Accounts(settings, store if settings.sandbox else None)
     resources = Resources(accounts)
     routes = {"obtainToken": Route(TOKEN_PATH, ("POST",), None, token_view(tokens, validator, TOKEN_PATH))}
