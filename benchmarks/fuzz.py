@@ -101,7 +101,7 @@ def main(examples: int) -> None:
              "--examples", str(examples), "--max-requests", "10000000"],
             capture_output=True, text=True, cwd=ROOT)
         raw_failures = raw_fuzz(mock.url, examples)
-        log = mock.output[before:]
+    log = mock.output[before:]  # read once the mock has stopped: its workers write their last lines as they exit
     counts: Counter[tuple[str, str]] = Counter()
     for line in log:
         if match := re.search(r'"(\w+) (\S+)" query="[^"]*" (\d{3})', line):

@@ -1,8 +1,9 @@
-"""The mock against Stoplight Prism and a constant-response ceiling, side by side, then the
-mock's scaling to a million entries. One command, real load, printed figures:
+"""The mock against Stoplight Prism and a constant-response ceiling, side by side, what its
+access log costs, then its scaling to a million entries. One command, real load, printed figures:
 
-    python benchmarks/run.py                      # about 7 minutes
+    python benchmarks/run.py                      # about 8 minutes
     python benchmarks/run.py --duration 3 --markdown BENCHMARKS.md
+    python benchmarks/run.py --only access-log    # the access log's part alone, about 35 s
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from pathlib import Path
 import click
 import requests
 
+from mock_server.access_log import INTERVAL as LOG_INTERVAL
 from mock_server.launcher import READY, ServerProcess, free_port, launch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,14 +114,28 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> Lo
     """wrk (one thread, as in the reference figures) after an unmeasured warm-up of the same
     URL, run three times: the median of each figure, so one hiccup of a shared machine does
     not decide a latency percentile. Errors are added up over all runs."""
+    return wrk_turn_about({url: url}, seconds, connections, headers)[url]
+
+
+def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
+                   headers: dict[str, str]) -> dict[str, Load]:
+    """``wrk`` for several servers at once, each URL warmed up, then measured in turn three
+    times over: a busy moment of a shared machine then falls on all of them alike, which is
+    what a comparison between them needs."""
     command = ["wrk", "-t1", f"-c{connections}", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    subprocess.run([*command, f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
-    runs = [_parse(subprocess.run([*command, f"-d{seconds}s", url], capture_output=True, text=True,
-                                  check=True).stdout) for _ in range(REPEATS)]
-    return Load(statistics.median(r.requests_per_second for r in runs), statistics.median(r.p50_ms for r in runs),
-                statistics.median(r.p99_ms for r in runs), sum(r.errors for r in runs))
+    for url in urls.values():
+        subprocess.run([*command, f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
+    runs: dict[str, list[Load]] = {label: [] for label in urls}
+    for _ in range(REPEATS):
+        for label, url in urls.items():
+            runs[label].append(_parse(subprocess.run([*command, f"-d{seconds}s", url], capture_output=True,
+                                                     text=True, check=True).stdout))
+    return {label: Load(statistics.median(r.requests_per_second for r in loads),
+                        statistics.median(r.p50_ms for r in loads), statistics.median(r.p99_ms for r in loads),
+                        sum(r.errors for r in loads))
+            for label, loads in runs.items()}
 
 
 def _parse(output: str) -> Load:
@@ -195,6 +211,11 @@ MOCK = "balances-mock"
 CEILING = "ceiling (constant Flask)"
 PRISM_MODES = (("dynamic", ["-d"]), ("static", []))
 HISTORY = "/user/balances/history/"
+LOGGED = "balances-mock (access log on)"
+QUIET = "balances-mock --quiet"
+ACCESS_LOG_SECONDS = 2
+"""Seconds per run of the access-log comparison (or --duration if shorter): it compares two
+servers measured in turn, so short runs do, and the part stays well under a minute."""
 
 
 @dataclass(frozen=True)
@@ -227,8 +248,12 @@ class Scaled:
 @click.option("--scale", default="1000,100000,1000000", show_default=True, help="Ledger sizes to scale to.")
 @click.option("--no-prism", is_flag=True, help="Skip Stoplight Prism.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here.")
-def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None) -> None:
+@click.option("--only", type=click.Choice(["access-log"]), help="Run only this part, for a quick check of it.")
+def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None,
+         only: str | None) -> None:
     require_wrk()
+    if only and markdown:
+        raise click.UsageError("--markdown writes the whole report; run it without --only")
     secret = secrets.token_urlsafe(32)
     bench = Bench(duration, connections,
                   [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--quiet", "--token-secret", secret])
@@ -238,6 +263,10 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
         for line in lines:
             print(line, flush=True)
             report.append(line)
+
+    if only == "access-log":
+        say_targets(say, access_log_part(bench, say))
+        return
 
     # The mock first: the ceiling answers the bodies it sends.
     results, bodies = measure_mock(bench)
@@ -251,6 +280,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     commands.append("python benchmarks/ceiling.py BODIES.json")
     say(f"## Throughput and latency ({connections} connections, wrk -t1, median of 3 runs of {duration} s)", "",
         throughput_table(results), "")
+    access_log_verdicts = access_log_part(bench, say)
 
     say(f"## Scaling with the ledger ({connections} connections, median of 3 runs of {duration} s)", "")
     scaled = [measure_size(bench, int(n)) for n in scale.split(",")]
@@ -258,12 +288,25 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
 
     largest = scaled[-1]
     reproducible = serves_the_same_bytes(bench, largest)
-    verdicts = throughput_targets(results) + scaling_targets(largest, reproducible)
-    rows = [[target, "yes" if met else "NO", measured] for target, met, measured in verdicts]
-    say("## Targets", "", table(["target", "met", "measured"], rows), "")
+    say_targets(say, throughput_targets(results) + access_log_verdicts + scaling_targets(largest, reproducible))
 
     if markdown is not None:
         write_markdown(markdown, report, commands, prism)
+
+
+def say_targets(say: Callable[..., None], verdicts: list[tuple[str, bool, str]]) -> None:
+    rows = [[target, "yes" if met else "NO", measured] for target, met, measured in verdicts]
+    say("## Targets", "", table(["target", "met", "measured"], rows), "")
+
+
+def access_log_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool, str]]:
+    """The mock with its access log against ``--quiet``: the section, and its target."""
+    seconds = min(ACCESS_LOG_SECONDS, bench.duration)
+    loads, lines = measure_access_log(bench, seconds)
+    say(f"## The access log ({bench.connections} connections, wrk -t1, the two servers in turn, median of 3 runs "
+        f"of {seconds} s)", "", access_log_table(loads), "",
+        f"The logged mock printed {lines:,} access-log lines, read as they came.", "")
+    return access_log_targets(loads)
 
 
 # -- the measurements ----------------------------------------------------------------------
@@ -275,6 +318,26 @@ def measure_mock(bench: Bench) -> tuple[dict[tuple[str, str], Load], dict[str, s
         bodies = {path.split("?")[0]: requests.get(mock.url + path, headers=auth, timeout=10).text
                   for path in ENDPOINTS.values()}
         return {(MOCK, name): bench.load(mock.url + path, auth) for name, path in ENDPOINTS.items()}, bodies
+
+
+def measure_access_log(bench: Bench, seconds: int) -> tuple[dict[tuple[str, str], Load], int]:
+    """The mock as it starts by default, access log on and its output read line by line as
+    it comes (the launcher drains the pipe, as a terminal would), against the same mock with
+    ``--quiet``; and how many lines the logged one printed."""
+    quiet = bench.mock_command
+    logged = [arg for arg in quiet if arg != "--quiet"]
+    with started(logged) as loud, started(quiet) as silent:
+        auth = {"Authorization": f"Bearer {token(loud.url)}"}
+        results = {}
+        for name, path in ENDPOINTS.items():
+            loads = wrk_turn_about({LOGGED: loud.url + path, QUIET: silent.url + path}, seconds,
+                                   bench.connections, auth)
+            results.update({(server, name): load for server, load in loads.items()})
+        marker, before = "/end-of-the-access-log-benchmark", len(loud.output)
+        requests.get(loud.url + marker, timeout=10)
+        loud.wait_for_line(marker, start=before)
+        time.sleep(2 * LOG_INTERVAL)  # the other worker's last lines: written within one interval
+        return results, sum('query="' in line for line in loud.output)
 
 
 def measure_prism(bench: Bench, prism: list[str], mode: str, flags: list[str]) -> dict[tuple[str, str], Load]:
@@ -342,6 +405,15 @@ def throughput_table(results: dict[tuple[str, str], Load]) -> str:
     return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "mock / this"], rows)
 
 
+def access_log_table(results: dict[tuple[str, str], Load]) -> str:
+    rows = []
+    for name, path in ENDPOINTS.items():
+        logged, quiet = results[(LOGGED, name)], results[(QUIET, name)]
+        rows.append([path, LOGGED, *logged.cells(), f"{logged.requests_per_second / quiet.requests_per_second:.2f}x"])
+        rows.append([path, QUIET, *quiet.cells(), ""])
+    return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "logged / quiet"], rows)
+
+
 def scaling_table(scaled: list[Scaled]) -> str:
     rows = []
     for size in scaled:
@@ -370,6 +442,14 @@ def throughput_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, 
         verdicts.append((f"{name}: p99 < 10 ms, zero errors", mine.p99_ms < 10 and mine.errors == 0,
                          f"p99 {mine.p99_ms:.2f} ms, {mine.errors} errors"))
     return verdicts
+
+
+def access_log_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, bool, str]]:
+    """The access log is on by default, so it must cost little: within 10% of --quiet on every endpoint."""
+    ratios = {name: results[(LOGGED, name)].requests_per_second / results[(QUIET, name)].requests_per_second
+              for name in ENDPOINTS}
+    return [("access log costs at most 10% (default >= 0.9x --quiet)", min(ratios.values()) >= 0.9,
+             ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))]
 
 
 def scaling_targets(largest: Scaled, reproducible: bool) -> list[tuple[str, bool, str]]:

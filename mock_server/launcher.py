@@ -33,6 +33,7 @@ class ServerProcess:
     command: list[str]
     output: list[str] = field(default_factory=list)
     printed: threading.Condition = field(default_factory=threading.Condition)
+    reader: threading.Thread | None = None
 
     def wait_for_line(self, text: str, start: int = 0, timeout: float = 10) -> bool:
         """Wait until the server has printed a line containing ``text`` (from line ``start`` on)."""
@@ -44,14 +45,19 @@ class ServerProcess:
 
     def stop(self, timeout: float = 15) -> int:
         """SIGTERM, then SIGKILL to the whole process group if it has not exited within
-        ``timeout``; the exit code."""
+        ``timeout``; the exit code. Once it returns, ``output`` holds every line the server
+        printed, its last ones included (a worker writes its access log in batches, the last
+        as it exits)."""
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            return self.process.wait(timeout=timeout)
+            code = self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            return self.process.wait()
+            code = self.process.wait()
+        if self.reader is not None:
+            self.reader.join(timeout)
+        return code
 
     def kill(self) -> None:
         """SIGKILL to the server and every process it started (its workers): ``kill -9`` of a
@@ -88,7 +94,8 @@ def launch(command: Sequence[str], ready: str = READY, url: str | None = None, e
                     found.set()
         found.set()  # the process ended: stop waiting
 
-    threading.Thread(target=pump, daemon=True).start()
+    server.reader = threading.Thread(target=pump, daemon=True)
+    server.reader.start()
     if not found.wait(timeout) or not server.url:
         process.kill()
         process.wait()

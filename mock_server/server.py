@@ -24,11 +24,11 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import Server
 
+from .access_log import AccessLog
 from .launcher import free_port
 
 MAX_HEAD_BYTES = 64 * 1024
 """Request line and headers together; a larger head is refused before the app sees it."""
-ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" query="%(query_string)s" %(status)d %(dt_ms).1fms'
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,16 @@ class ServerOptions:
     99th-percentile latency by ten in the benchmark at no gain in throughput. Raise it to
     overlap slow clients or injected delays."""
     access_log: bool = True
+    """One line per request on stdout, written by ``access_log.AccessLog`` rather than granian's
+    own access log, which cost a quarter of the throughput."""
     graceful_timeout: int = 10
     """Seconds in-flight requests get to finish after SIGTERM."""
 
 
 def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[str], None]) -> None:
     """Serve the WSGI ``app`` until SIGINT or SIGTERM; ``on_ready`` gets the base URL."""
+    if options.access_log:
+        app = AccessLog(app)
     port = options.port or free_port(options.host)
     host = f"[{options.host}]" if ":" in options.host else options.host
     server = Server(
@@ -59,8 +63,6 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
         interface=Interfaces.WSGI,
         workers=options.workers,
         blocking_threads=options.threads,
-        log_access=options.access_log,
-        log_access_format=ACCESS_LOG_FORMAT,
         workers_kill_timeout=options.graceful_timeout,
         websockets=False,
         http1_settings=HTTP1Settings(max_buffer_size=MAX_HEAD_BYTES),

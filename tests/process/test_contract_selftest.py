@@ -120,8 +120,9 @@ def test_missing_base_url_is_a_usage_error(contract, monkeypatch):
 
 def test_generated_requests_are_the_same_on_every_run(contract):
     """The default run is deterministic: two runs send the same requests (read from the access
-    log, sorted, since log lines of concurrent threads may interleave)."""
-    mock = start_server()
+    log, sorted, since log lines of concurrent threads may interleave). One worker: each worker
+    writes its lines in batches, so only within one are the lines before the marker out with it."""
+    mock = start_server("--workers", "1")
     try:
         def requests_sent(run: int) -> list[str]:
             before = len(mock.output)

@@ -1,4 +1,4 @@
-"""Stopping: SIGTERM lets in-flight requests finish and exits 0; so does Ctrl-C."""
+"""Stopping: SIGTERM lets in-flight requests finish, logs them, and exits 0; so does Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..support.mock import start_server
 from ..support.tokens import signed
 
 
-def test_sigterm_lets_in_flight_requests_finish_and_exits_cleanly():
+def test_sigterm_lets_in_flight_requests_finish_logs_them_and_exits_cleanly():
     mock = start_server("--threads", "4")
     token = signed()
 
@@ -26,6 +26,8 @@ def test_sigterm_lets_in_flight_requests_finish_and_exits_cleanly():
         assert [future.result(timeout=10) for future in in_flight] == [200] * 6
     assert mock.process.process.wait(timeout=10) == 0
     assert time.monotonic() - stopping < 5
+    mock.stop()  # it has exited: this reads the rest of its output, the lines its workers wrote last
+    assert sum(f'"GET {BALANCES}"' in line for line in mock.output) == 6, "".join(mock.output)
 
 
 def test_ctrl_c_stops_cleanly():

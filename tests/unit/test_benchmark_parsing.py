@@ -41,3 +41,17 @@ def test_wrk_report_is_parsed(monkeypatch):
 
 def test_markdown_table():
     assert run.table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+
+
+def test_servers_compared_are_measured_in_turn(monkeypatch):
+    calls = []
+
+    def fake_run(command, **kwargs):
+        calls.append((command[-2], command[-1]))
+        return subprocess.CompletedProcess(command, 0, stdout=WRK_OUTPUT, stderr="")
+
+    monkeypatch.setattr(run.subprocess, "run", fake_run)
+    loads = run.wrk_turn_about({"logged": "http://a/", "quiet": "http://b/"}, 5, 16, {})
+    warm_ups, runs = [("-d2s", "http://a/"), ("-d2s", "http://b/")], [("-d5s", "http://a/"), ("-d5s", "http://b/")]
+    assert calls == warm_ups + runs * 3
+    assert loads["logged"].requests_per_second == loads["quiet"].requests_per_second == 22478.03
