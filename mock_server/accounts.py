@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import ledger_file
 from .ledger import Entry, Ledger, LedgerView
-from .render import entry_renderer, render_balances, render_entry
+from .render import entry_renderer, render_balances, render_entry, render_history
 from .sandbox import Decision, Stacked, Tail, initial_tail
 from .scenarios import build_ledger
 from .serializer import to_json
@@ -27,6 +27,8 @@ from .state import Store
 RENDERED_ENTRIES_PER_LEDGER = 16_384
 """Rendered base entries kept per ledger and worker: about 8 MB at most. Clients re-read the
 newest pages far more than old ones, so formatting the same amounts again is saved."""
+PAGES_PER_VIEW = 256
+"""History pages kept as bytes per account view and worker: about 5 MB at most (pages of 100)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class View:
     balances_json: bytes
     rendered: Callable[[int], dict[str, str]]
     """The rendered entry at a position of ``ledger``."""
+    page: Callable[[str | None, str | None, int, int], bytes]
+    """The history page for (currency, type, limit, offset), as bytes."""
     tail: Tail
     version: int = 0
     epoch: int = 0
@@ -154,10 +158,12 @@ class Accounts:
 def _view(account: Account, version: int, epoch: int, tail: Tail, rows: tuple[Entry, ...]) -> View:
     """The account with ``rows`` booked on its base; base entries keep their rendering memo."""
     if not rows:
-        return View(account.base, to_json(render_balances(account.base)), account.rendered, tail, version, epoch)
+        return View(account.base, to_json(render_balances(account.base)), account.rendered,
+                    _pages(account.base, account.rendered), tail, version, epoch)
     stacked = Stacked.on(account.base, rows)
     rendered = _StackedRendering(account.rendered, len(account.base), [render_entry(row) for row in rows])
-    return View(stacked, to_json(render_balances(stacked)), rendered, tail, version, epoch, rows)
+    return View(stacked, to_json(render_balances(stacked)), rendered, _pages(stacked, rendered), tail, version,
+                epoch, rows)
 
 
 def _grown(current: View, version: int, tail: Tail, new: tuple[Entry, ...]) -> View:
@@ -169,8 +175,22 @@ def _grown(current: View, version: int, tail: Tail, new: tuple[Entry, ...]) -> V
     stacked = current.ledger.extended(new)
     before: _StackedRendering = current.rendered  # type: ignore[assignment]
     rendered = _StackedRendering(before.base_memo, len(stacked.base), [*before.booked, *map(render_entry, new)])
-    return View(stacked, to_json(render_balances(stacked)), rendered, tail, version, current.epoch,
-                current.rows + new)
+    return View(stacked, to_json(render_balances(stacked)), rendered, _pages(stacked, rendered), tail, version,
+                current.epoch, current.rows + new)
+
+
+def _pages(ledger: LedgerView, rendered: Callable[[int], dict[str, str]]
+           ) -> Callable[[str | None, str | None, int, int], bytes]:
+    """History pages of one view as bytes, memoised: clients poll the same few pages (the
+    newest, with their usual filters and size), and a view never changes (a booking makes a
+    new one)."""
+
+    @lru_cache(maxsize=PAGES_PER_VIEW)
+    def page(currency: str | None, type: str | None, limit: int, offset: int) -> bytes:
+        params = {"currency": currency, "type": type, "limit": limit, "offset": offset}
+        return to_json(render_history(ledger, params, rendered))
+
+    return page
 
 
 class _StackedRendering:

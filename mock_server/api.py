@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from flask import Response
 
 from .accounts import Accounts, View
-from .render import render_history
 from .serializer import json_response
 
 if TYPE_CHECKING:
@@ -27,7 +26,8 @@ class Resources:
         self._accounts = accounts
         self._handlers: dict[str, Callable[[View, Mapping[str, Any]], Response]] = {
             "getAccountBalances": lambda view, params: json_response(view.balances_json),
-            "getBalanceHistory": lambda view, params: json_response(render_history(view.ledger, params, view.rendered)),
+            "getBalanceHistory": lambda view, params: json_response(
+                view.page(params.get("currency"), params.get("type"), params["limit"], params["offset"])),
         }
 
     def answer(self, state: RequestState) -> Response:

@@ -147,18 +147,18 @@ class TokenService:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _authentication_failed("The Authorization header must be 'Bearer <token>'.")
-        subject, scope, not_before, expires = self._signed_claims(token.strip())
+        grant, not_before, expires = self._signed_claims(token.strip())
         now = self._clock()
         if now >= expires:
             raise _authentication_failed("The token has expired.")
         if now < not_before:
             raise _authentication_failed("The token is not valid yet.")
-        if subject not in self._clients:
+        if grant.client_id not in self._clients:
             raise _authentication_failed("The token was not issued to a known client.")
-        return Grant(subject, frozenset(scope.split()))
+        return grant
 
-    def _check_signature(self, token: str) -> tuple[str, str, float, float]:
-        """(sub, scope, nbf, exp) of a token signed here; 401 ApiError otherwise."""
+    def _check_signature(self, token: str) -> tuple[Grant, float, float]:
+        """(the grant, nbf, exp) of a token signed here; 401 ApiError otherwise."""
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER,
@@ -175,7 +175,7 @@ class TokenService:
         if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times) \
                 or not isinstance(claims["scope"], str) or not isinstance(claims["sub"], str):
             raise _authentication_failed("The token's claims are malformed.")
-        return claims["sub"], claims["scope"], float(claims["nbf"]), float(claims["exp"])
+        return Grant(claims["sub"], frozenset(claims["scope"].split())), float(claims["nbf"]), float(claims["exp"])
 
 
 class BearerAuth:

@@ -108,9 +108,11 @@ class Faults:
 
     def read_prefer(self, state: RequestState) -> None:
         """The request's preferences (a 400 if not understood), and the delay it asks for."""
-        values = state.request.headers.getlist("Prefer")
-        if values:
-            state.preference = parse_prefer(values)
+        # The environ, not ``headers.getlist``: the WSGI server has joined repeated headers
+        # into one value already, and reading the headers scans the whole environ.
+        value = state.request.environ.get("HTTP_PREFER")
+        if value:
+            state.preference = parse_prefer([value])
             if state.preference.delay_ms:
                 time.sleep(state.preference.delay_ms / 1000)
 
