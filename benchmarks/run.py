@@ -4,6 +4,7 @@ access log costs, then its scaling to a million entries. One command, real load,
     python benchmarks/run.py                      # about 8 minutes
     python benchmarks/run.py --duration 3 --markdown BENCHMARKS.md
     python benchmarks/run.py --only access-log    # the access log's part alone, about 35 s
+    python benchmarks/run.py --only sandbox       # the sandbox's part alone, about 2 minutes
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
@@ -13,6 +14,7 @@ validated against the spec.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -110,19 +112,19 @@ WARM_UP_SECONDS = 2
 REPEATS = 3
 
 
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> Load:
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str], script: Path | None = None) -> Load:
     """wrk (one thread, as in the reference figures) after an unmeasured warm-up of the same
     URL, run three times: the median of each figure, so one hiccup of a shared machine does
     not decide a latency percentile. Errors are added up over all runs."""
-    return wrk_turn_about({url: url}, seconds, connections, headers)[url]
+    return wrk_turn_about({url: url}, seconds, connections, headers, script)[url]
 
 
 def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
-                   headers: dict[str, str]) -> dict[str, Load]:
+                   headers: dict[str, str], script: Path | None = None) -> dict[str, Load]:
     """``wrk`` for several servers at once, each URL warmed up, then measured in turn three
     times over: a busy moment of a shared machine then falls on all of them alike, which is
-    what a comparison between them needs."""
-    command = ["wrk", "-t1", f"-c{connections}", "--latency"]
+    what a comparison between them needs. ``script``: a wrk Lua script (a POST, say)."""
+    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-s", str(script)] if script else [])]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     for url in urls.values():
@@ -213,6 +215,10 @@ PRISM_MODES = (("dynamic", ["-d"]), ("static", []))
 HISTORY = "/user/balances/history/"
 LOGGED = "balances-mock (access log on)"
 QUIET = "balances-mock --quiet"
+BOOKED = 1_000
+DEPOSIT_SCRIPT = ROOT / "benchmarks" / "deposit.lua"
+VISIBILITY_TRIALS = 100
+READS_PER_BOOKING = 4
 ACCESS_LOG_SECONDS = 2
 """Seconds per run of the access-log comparison (or --duration if shorter): it compares two
 servers measured in turn, so short runs do, and the part stays well under a minute."""
@@ -248,7 +254,8 @@ class Scaled:
 @click.option("--scale", default="1000,100000,1000000", show_default=True, help="Ledger sizes to scale to.")
 @click.option("--no-prism", is_flag=True, help="Skip Stoplight Prism.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here.")
-@click.option("--only", type=click.Choice(["access-log"]), help="Run only this part, for a quick check of it.")
+@click.option("--only", type=click.Choice(["access-log", "sandbox"]),
+              help="Run only this part, for a quick check of it.")
 def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None,
          only: str | None) -> None:
     require_wrk()
@@ -267,6 +274,9 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     if only == "access-log":
         say_targets(say, access_log_part(bench, say))
         return
+    if only == "sandbox":
+        say_targets(say, sandbox_part(bench, say))
+        return
 
     # The mock first: the ceiling answers the bodies it sends.
     results, bodies = measure_mock(bench)
@@ -281,6 +291,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     say(f"## Throughput and latency ({connections} connections, wrk -t1, median of 3 runs of {duration} s)", "",
         throughput_table(results), "")
     access_log_verdicts = access_log_part(bench, say)
+    sandbox_verdicts = sandbox_part(bench, say)
 
     say(f"## Scaling with the ledger ({connections} connections, median of 3 runs of {duration} s)", "")
     scaled = [measure_size(bench, int(n)) for n in scale.split(",")]
@@ -288,7 +299,8 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
 
     largest = scaled[-1]
     reproducible = serves_the_same_bytes(bench, largest)
-    say_targets(say, throughput_targets(results) + access_log_verdicts + scaling_targets(largest, reproducible))
+    say_targets(say, throughput_targets(results) + access_log_verdicts + sandbox_verdicts
+                + scaling_targets(largest, reproducible))
 
     if markdown is not None:
         write_markdown(markdown, report, commands, prism)
@@ -307,6 +319,22 @@ def access_log_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, b
         f"of {seconds} s)", "", access_log_table(loads), "",
         f"The logged mock printed {lines:,} access-log lines, read as they came.", "")
     return access_log_targets(loads)
+
+
+def sandbox_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool, str]]:
+    """Reads with bookings against reads without, how soon every worker sees a booking, and
+    bookings per second on each state store: the sections, and their targets."""
+    reads, missed, reads_made, lag = measure_booked_reads(bench)
+    say(f"## Reads with {BOOKED:,} booked entries ({bench.connections} connections, wrk -t1, the two servers in "
+        f"turn, median of 3 runs of {bench.duration} s)", "", booked_reads_table(reads), "",
+        f"Visibility: after each of {VISIBILITY_TRIALS} bookings, {READS_PER_BOOKING} reads of the newest entry "
+        f"at once, each on a new connection (so any worker may answer): {missed} of {reads_made:,} missed it. "
+        f"From the 201 to the first read showing it: median {lag[0]:.2f} ms, at most {lag[1]:.2f} ms (the "
+        "read's own round trip: every worker checks the account's version on each read).", "")
+    transactions = measure_transactions(bench)
+    say(f"## Bookings per second ({bench.connections} connections, all on one account, wrk -t1, median of 3 runs "
+        f"of {bench.duration} s)", "", transactions_table(transactions), "")
+    return sandbox_targets(reads, missed, transactions)
 
 
 # -- the measurements ----------------------------------------------------------------------
@@ -338,6 +366,80 @@ def measure_access_log(bench: Bench, seconds: int) -> tuple[dict[tuple[str, str]
         loud.wait_for_line(marker, start=before)
         time.sleep(2 * LOG_INTERVAL)  # the other worker's last lines: written within one interval
         return results, sum('query="' in line for line in loud.output)
+
+
+def measure_booked_reads(bench: Bench) -> tuple[dict[tuple[str, str], Load], int, int, tuple[float, float]]:
+    """Two servers alike, one with BOOKED entries booked through the sandbox, measured in turn;
+    then, on the booked one, how soon a new booking is seen."""
+    with started(bench.mock_command) as plain, started(bench.mock_command) as booked:
+        auth = {"Authorization": f"Bearer {token(plain.url)}"}  # one secret: valid on both
+        book_entries(booked.url, auth, BOOKED)
+        loads = {}
+        for name, path in ENDPOINTS.items():
+            measured = wrk_turn_about({"none": plain.url + path, "booked": booked.url + path}, bench.duration,
+                                      bench.connections, auth)
+            loads.update({(label, name): load for label, load in measured.items()})
+        missed, reads, lag = visibility(booked.url, auth)
+    return loads, missed, reads, lag
+
+
+def book_entries(url: str, auth: dict[str, str], count: int) -> None:
+    """``count`` deposits and withdrawals on the demo account, over three currencies (one new)."""
+    with requests.Session() as session:
+        for i in range(count):
+            body = {"type": "withdrawal" if i % 4 == 3 else "deposit",
+                    "currency": ("USDTERC20", "ETH", "SOL")[i % 3], "amount": "0.5"}
+            session.post(f"{url}/__sandbox/transactions", json=body, headers=auth, timeout=10).raise_for_status()
+
+
+def visibility(url: str, auth: dict[str, str]) -> tuple[int, int, tuple[float, float]]:
+    """Book, then read the newest entry at once on fresh connections: how many reads missed the
+    booking, and the time from its 201 to the first read that showed it."""
+    missed, reads, lags = 0, 0, []
+    with requests.Session() as booker:
+        for _ in range(VISIBILITY_TRIALS):
+            entry = booker.post(f"{url}/__sandbox/transactions", headers=auth, timeout=10,
+                                json={"type": "deposit", "currency": "USDTERC20", "amount": "1"}).json()
+            answered, seen = time.perf_counter(), None
+            for _ in range(READS_PER_BOOKING):
+                newest = requests.get(f"{url}{HISTORY}?limit=1", headers=auth, timeout=10).json()["history"][0]
+                reads += 1
+                if newest != entry:
+                    missed += 1
+                elif seen is None:
+                    seen = time.perf_counter()
+            lags.append(((seen or time.perf_counter()) - answered) * 1000)
+    return missed, reads, (statistics.median(lags), max(lags))
+
+
+def measure_transactions(bench: Bench) -> dict[str, Load]:
+    """Deposits from every connection on one account (the stores' worst case: one writer at a
+    time), on SQLite and, if redis-server is installed, on Redis, measured in turn."""
+    with contextlib.ExitStack() as stack:
+        urls = {"SQLite (default)": stack.enter_context(started(bench.mock_command)).url}
+        redis = shutil.which("redis-server")
+        if redis is None:
+            print("redis-server is not installed, so the Redis state is skipped (Debian: apt-get install redis-server)")
+        else:
+            state = stack.enter_context(redis_server(redis))
+            urls["Redis"] = stack.enter_context(started([*bench.mock_command, "--state", state])).url
+        auth = {"Authorization": f"Bearer {token(urls['SQLite (default)'])}", "Content-Type": "application/json"}
+        return wrk_turn_about({label: f"{url}/__sandbox/transactions" for label, url in urls.items()},
+                              bench.duration, bench.connections, auth, DEPOSIT_SCRIPT)
+
+
+@contextmanager
+def redis_server(binary: str) -> Iterator[str]:
+    """A throw-away redis-server on a free port, without persistence."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    with tempfile.TemporaryDirectory() as folder:
+        server = launch([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                         "--dir", folder], ready="Ready to accept connections", url=url)
+        try:
+            yield url
+        finally:
+            server.stop()
 
 
 def measure_prism(bench: Bench, prism: list[str], mode: str, flags: list[str]) -> dict[tuple[str, str], Load]:
@@ -405,6 +507,21 @@ def throughput_table(results: dict[tuple[str, str], Load]) -> str:
     return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "mock / this"], rows)
 
 
+def booked_reads_table(loads: dict[tuple[str, str], Load]) -> str:
+    rows = []
+    for name in ENDPOINTS:
+        none = loads[("none", name)].requests_per_second
+        for label, title in (("none", "nothing booked"), ("booked", f"{BOOKED:,} booked")):
+            load = loads[(label, name)]
+            rows.append([ENDPOINTS[name], title, *load.cells(), f"{load.requests_per_second / none:.2f}"])
+    return table(["endpoint", "account", "requests/s", "p50 ms", "p99 ms", "errors", "vs nothing booked"], rows)
+
+
+def transactions_table(loads: dict[str, Load]) -> str:
+    return table(["state", "bookings/s", "p50 ms", "p99 ms", "errors"], [[label, *load.cells()]
+                                                                       for label, load in loads.items()])
+
+
 def access_log_table(results: dict[tuple[str, str], Load]) -> str:
     rows = []
     for name, path in ENDPOINTS.items():
@@ -450,6 +567,20 @@ def access_log_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, 
               for name in ENDPOINTS}
     return [("access log costs at most 10% (default >= 0.9x --quiet)", min(ratios.values()) >= 0.9,
              ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))]
+
+
+def sandbox_targets(reads: dict[tuple[str, str], Load], missed: int,
+                    transactions: dict[str, Load]) -> list[tuple[str, bool, str]]:
+    verdicts = []
+    for name in ENDPOINTS:
+        ratio = reads[("booked", name)].requests_per_second / reads[("none", name)].requests_per_second
+        verdicts.append((f"{name} with {BOOKED:,} booked entries: >= 0.9x nothing booked", ratio >= 0.9,
+                         f"{ratio:.2f}x"))
+    verdicts.append(("a booking is in every worker's next read", missed == 0, f"{missed} reads missed one"))
+    sqlite = transactions["SQLite (default)"]
+    verdicts.append(("SQLite: >= 500 bookings/s, zero errors", sqlite.requests_per_second >= 500 and not sqlite.errors,
+                     f"{sqlite.requests_per_second:,.0f}/s, p99 {sqlite.p99_ms:.2f} ms, {sqlite.errors} errors"))
+    return verdicts
 
 
 def scaling_targets(largest: Scaled, reproducible: bool) -> list[tuple[str, bool, str]]:
