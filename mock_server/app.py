@@ -56,9 +56,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                                                resources.answer)
         validators[operation.operation_id] = validator
     if settings.sandbox:
-        control, sandbox_validator = Control(accounts), SpecValidator(load_spec(SANDBOX_SPEC),
-                                                                       base_uri=spec_path(SANDBOX_SPEC).as_uri())
-        for operation in secured_operations(load_spec(SANDBOX_SPEC)):
+        control, sandbox_spec = Control(accounts), load_spec(SANDBOX_SPEC)
+        sandbox_validator = SpecValidator(sandbox_spec, base_uri=spec_path(SANDBOX_SPEC).as_uri())
+        for operation in secured_operations(sandbox_spec):
             routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
                                                    control.answer)
             validators[operation.operation_id] = sandbox_validator

@@ -263,19 +263,19 @@ def sandbox() -> None:
     """
 
 
-def _transaction_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def _transaction_parameters(command: Callable[..., Any]) -> Callable[..., Any]:
+    """CURRENCY AMOUNT [--timestamp] [--idempotency-key]: what deposit and withdraw both take."""
     command = click.option("--idempotency-key", metavar="KEY",
                            help="Book at most once per KEY: the same call again answers the first booking "
                                 "and books nothing.")(command)
-    return click.option("--timestamp", metavar="TIME",
-                        help="When it happened, like 2025-02-01T00:00:00Z (UTC, Z); not before the newest "
-                             "entry.  [default: the sandbox clock]")(command)
+    command = click.option("--timestamp", metavar="TIME",
+                           help="When it happened, like 2025-02-01T00:00:00Z (UTC, Z); not before the newest "
+                                "entry.  [default: the sandbox clock]")(command)
+    return click.argument("currency")(click.argument("amount")(command))
 
 
 @sandbox.command("deposit", short_help="Book a deposit:  deposit USDTERC20 100")
-@click.argument("currency")
-@click.argument("amount")
-@_transaction_options
+@_transaction_parameters
 @_client_options
 def deposit_command(client: SandboxClient, currency: str, amount: str, timestamp: str | None,
                     idempotency_key: str | None, as_json: bool) -> None:
@@ -291,9 +291,7 @@ def deposit_command(client: SandboxClient, currency: str, amount: str, timestamp
 
 
 @sandbox.command("withdraw", short_help="Book a withdrawal:  withdraw USDTERC20 25.5")
-@click.argument("currency")
-@click.argument("amount")
-@_transaction_options
+@_transaction_parameters
 @_client_options
 def withdraw_command(client: SandboxClient, currency: str, amount: str, timestamp: str | None,
                      idempotency_key: str | None, as_json: bool) -> None:
