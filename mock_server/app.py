@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -13,12 +15,14 @@ from .auth import BearerAuth, TokenService, token_view
 from .control import Control
 from .errors import register_error_handlers
 from .faults import Faults
-from .pipeline import PipelineFlask, Route, request_steps, response_steps
+from .journal import Journal
+from .pipeline import PipelineFlask, Route, request_steps, response_steps, routing
 from .rate_limits import RateLimit
 from .settings import Settings
 from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, secured_operations, spec_path
-from .state import Store, open_store
+from .state import Store, open_journal, open_store
 from .validation import RequestValidation, SpecValidator
+from .verdict import Judge
 
 log = logging.getLogger("balances_mock")
 
@@ -27,13 +31,16 @@ MAX_BODY_BYTES = 64 * 1024
 """A token request or a sandbox transaction is a few hundred bytes; far larger is refused with 413."""
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+def create_app(settings: Settings | None = None, store: Store | None = None,
+               journal_clock: Callable[[], float] = time.time) -> Flask:
     """A WSGI app serving the balances API, each client from its account's deterministic ledger,
-    with the sandbox's control API unless ``settings.sandbox`` is off.
+    with the sandbox's control API unless ``settings.sandbox`` is off, and the request journal
+    unless ``settings.journal`` is off too.
 
     Everything a request needs (specs, ledgers, validators, the state store) is built here,
     once, so workers forked from this app share it and requests do no set-up work. ``store``
-    overrides ``settings.state`` (a test can hand two apps one store).
+    overrides ``settings.state`` (a test can hand two apps one store); ``journal_clock`` is the
+    wall clock the journal stamps arrivals with (a test moves its own).
     """
     settings = settings or Settings()
     spec = load_spec()
@@ -55,19 +62,26 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
                                                resources.answer)
         validators[operation.operation_id] = validator
+    sandbox_operations = []
     if settings.sandbox:
-        control, sandbox_spec = Control(accounts), load_spec(SANDBOX_SPEC)
+        sandbox_spec = load_spec(SANDBOX_SPEC)
         sandbox_validator = SpecValidator(sandbox_spec, base_uri=spec_path(SANDBOX_SPEC).as_uri())
-        for operation in secured_operations(sandbox_spec):
-            routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
-                                                   control.answer)
-            validators[operation.operation_id] = sandbox_validator
+        sandbox_operations = secured_operations(sandbox_spec)
+        validators.update((operation.operation_id, sandbox_validator) for operation in sandbox_operations)
+    auth, validation = BearerAuth(tokens), RequestValidation(validators)
+    journal = None
+    if settings.sandbox and settings.journal:
+        judge = Judge(routing(routes), auth, tokens, validation, TOKEN_PATH)
+        journal = Journal(open_journal(store, settings.journal_size), judge,  # type: ignore[arg-type]
+                          batched=store.shared_between_processes, clock=journal_clock)  # type: ignore[union-attr]
+    control = Control(accounts, journal)
+    for operation in sandbox_operations:
+        routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation, control.answer)
     faults = Faults(documented_responses(spec), settings.chaos, settings.seed)
     rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
 
-    steps = request_steps(faults, routes, BearerAuth(tokens), rate_limit, RequestValidation(validators),
-                          settings.sandbox)
-    app = PipelineFlask(__name__, steps, response_steps(faults))
+    steps = request_steps(faults, routes, auth, rate_limit, validation, settings.sandbox)
+    app = PipelineFlask(__name__, steps, response_steps(faults), journal)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for endpoint, route in routes.items():
         app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)

@@ -11,22 +11,26 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import Response
 
 from .accounts import Account, Accounts, View
+from .errors import ApiError
 from .ledger import format_timestamp
 from .render import render_entry
 from .sandbox import Booked, Tail, Transaction, book, move_clock
 from .serializer import json_response
 
 if TYPE_CHECKING:
+    from .journal import Journal
     from .pipeline import RequestState
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 class Control:
-    """Answers the control API's operations, each on the calling client's account."""
+    """Answers the control API's operations, each on the calling client's account (or journal:
+    None when the journal is off)."""
 
-    def __init__(self, accounts: Accounts) -> None:
+    def __init__(self, accounts: Accounts, journal: Journal | None = None) -> None:
         self._accounts = accounts
+        self._journal = journal
         self._handlers: dict[str, Callable[[str, RequestState], Response]] = {
             "bookTransaction": self._book,
             "getClock": lambda client, state: _clock(self._accounts.view(client).tail),
@@ -34,6 +38,9 @@ class Control:
                 cast(Tail, self._accounts.update(client, move_clock(state.body or {})))),
             "resetAccount": self._reset,
             "getSandboxAccount": lambda client, state: self._account(client),
+            "listRequests": lambda client, state: json_response(
+                self._journal_on(state).page(client, state.params or {})),
+            "clearRequests": lambda client, state: json_response({"cleared": self._journal_on(state).clear(client)}),
         }
 
     def answer(self, state: RequestState) -> Response:
@@ -54,6 +61,14 @@ class Control:
 
     def _account(self, client: str) -> Response:
         return json_response(summary(self._accounts.of(client), self._accounts.view(client)))
+
+    def _journal_on(self, state: RequestState) -> Journal:
+        """The journal; with it off, its paths are a 404 that says so."""
+        if self._journal is None:
+            path = state.request.path
+            raise ApiError(404, "not_found", f"No request journal on this server: it was started with --no-journal, "
+                           f"so {path} records nothing.", {"path": path})
+        return self._journal
 
 
 def _clock(tail: Tail) -> Response:
