@@ -79,7 +79,8 @@ class Journal:
         (``memory://``) each request is written as it is answered. ``clock``: the wall clock that
         stamps arrivals (a test passes its own)."""
         self.clock = clock
-        self._store = store
+        self.store = store
+        """Where the entries are kept (a test reads the bytes to see what was stored)."""
         self._judge = judge
         self._entries = Entries()
         self._slots = WorkerSlots() if batched else None
@@ -168,7 +169,7 @@ class Journal:
         """The records as chunks, in one write; a store that refuses them loses them (logged),
         never the requests."""
         try:
-            self._store.append(Entries.chunks(records))
+            self.store.append(Entries.chunks(records))
         except Exception as error:
             self._failed += len(records)
             now = time.monotonic()
@@ -204,7 +205,7 @@ class Journal:
     def page(self, client_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """``GET /__sandbox/requests``: the client's requests matching ``params``, oldest first."""
         self.settle()
-        entries = stored_entries(client_id, *self._store.read(client_id))
+        entries = stored_entries(client_id, *self.store.read(client_id))
         check_retries(entries)
         matching = [entry for entry in entries if matches(entry, params)]
         limit, offset = params["limit"], params["offset"]
@@ -215,7 +216,7 @@ class Journal:
     def clear(self, client_id: str) -> int:
         """``DELETE /__sandbox/requests``: forget the client's requests answered until now."""
         self.settle()
-        return self._store.clear(client_id)
+        return self.store.clear(client_id)
 
 
 class WorkerSlots:
