@@ -23,9 +23,11 @@ import os
 import re
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
@@ -85,11 +87,13 @@ class Journal:
         self._entries = Entries()
         self._slots = WorkerSlots() if batched else None
         self._entering = threading.Lock()
-        self._pid: int | None = None
+        self._entered = False
+        """Whether this process has its slot and writer (a forked worker starts without)."""
         self._slot: int | None = None
         self._writer: BatchWriter[Record] | None = None
         self._failed = 0
         self._reported = 0.0
+        os.register_at_fork(after_in_child=partial(_forked, weakref.ref(self)))
 
     # -- recording (the request's path) -----------------------------------------------------
 
@@ -97,40 +101,38 @@ class Journal:
         """Keep an answered request for the writer (requests to the mock's own paths excepted).
         Whatever goes wrong here is logged; the request is answered all the same."""
         try:
-            self._record(state, response)
+            duration = time.perf_counter() - state.started
+            request = state.request
+            environ = request.environ
+            if environ["PATH_INFO"].startswith(UNRECORDED):
+                return
+            # Answered normally (the hot path): valid, and its token names the client.
+            if type(state.identity) is Grant and state.step == "answer" and state.error is None \
+                    and state.operation is not None:
+                client: str | None = state.identity.client_id
+                violations: tuple[Violation, ...] = ()
+            else:
+                client = self._judge.client_of(request, state)
+                if client is None:
+                    return
+                violations = self._judge.violations(request, state)
+            method = environ["REQUEST_METHOD"]
+            kind = (method, environ["PATH_INFO"], environ.get("QUERY_STRING", ""), self._entries.headers(environ),
+                    None if method in BODILESS else _body(request), response.status_code, tuple(response.headers),
+                    violations)
+            record = (client, self._entries.serialized(state.arrival, duration, kind))
+            writer = self._writer
+            if writer is not None:
+                writer.add(record)
+            else:
+                self._keep_elsewhere(record)
         except Exception:
             log.exception("Request journal: a request could not be recorded")
-
-    def _record(self, state: RequestState, response: Response) -> None:
-        duration = time.perf_counter() - state.started
-        request = state.request
-        environ = request.environ
-        if environ["PATH_INFO"].startswith(UNRECORDED):
-            return
-        # Answered normally (the hot path): valid, and its token names the client.
-        if type(state.identity) is Grant and state.step == "answer" and state.error is None \
-                and state.operation is not None:
-            client: str | None = state.identity.client_id
-            violations: tuple[Violation, ...] = ()
-        else:
-            client = self._judge.client_of(request, state)
-            if client is None:
-                return
-            violations = self._judge.violations(request, state)
-        method = environ["REQUEST_METHOD"]
-        kind = (method, environ["PATH_INFO"], environ.get("QUERY_STRING", ""), self._entries.headers(environ),
-                None if method in BODILESS else _body(request), response.status_code, tuple(response.headers),
-                violations)
-        record = (client, self._entries.serialized(state.arrival, duration, kind))
-        if self._pid == os.getpid() and self._writer is not None:
-            self._writer.add(record)
-        else:
-            self._keep_elsewhere(record)
 
     def _keep_elsewhere(self, record: Record) -> None:
         """A record of a process's first request (it takes a slot and a writer), or of a process
         that writes as it answers (``memory://``, or no slot left)."""
-        if self._pid != os.getpid():
+        if not self._entered:
             self._enter_process()
         if self._writer is None:
             self._write([record])
@@ -141,12 +143,10 @@ class Journal:
         """This process's slot, writer and the thread that writes when asked, on its first
         request (a forked worker starts with none of its own)."""
         with self._entering:
-            pid = os.getpid()
-            if self._pid == pid:
+            if self._entered:
                 return
-            self._writer, self._slot = None, None
             if self._slots is not None:
-                self._slot = self._slots.claim(pid)
+                self._slot = self._slots.claim(os.getpid())
                 if self._slot is not None:
                     self._writer = BatchWriter(self._write, INTERVAL, CAPACITY, "request-journal", inline=True)
                     threading.Thread(target=self._write_when_asked, args=(self._writer, self._slot),
@@ -154,7 +154,7 @@ class Journal:
                 else:
                     log.warning("Request journal: no worker slot left; this worker writes each request as "
                                 "it answers it.")
-            self._pid = pid
+            self._entered = True
 
     def _write_when_asked(self, writer: BatchWriter[Record], slot: int) -> None:
         """Sleeps until a read (or the main process's watch) asks this worker to write; writes
@@ -196,9 +196,9 @@ class Journal:
         worker answered it: this worker's are written at once, the others' asked for."""
         if self._slots is None:
             return
-        if self._writer is not None and self._pid == os.getpid():
+        if self._writer is not None:
             self._writer.flush()
-        if not self._slots.settle(SETTLE_TIMEOUT_S, self._slot if self._pid == os.getpid() else None):
+        if not self._slots.settle(SETTLE_TIMEOUT_S, self._slot):
             log.warning("Request journal: a worker has not written its requests within %.0f s; "
                         "the journal is read without them.", SETTLE_TIMEOUT_S)
 
@@ -314,6 +314,13 @@ class WorkerSlots:
                 if now - self._wrote_at[slot] >= period and _alive(self._pids[slot]):
                     self._wrote_at[slot] = now  # not again until it has been quiet that long again
                     self._wakes[slot].release()
+
+
+def _forked(journal: weakref.ref[Journal]) -> None:
+    """In a process just forked: the journal's slot and writer are its parent's, not its own."""
+    if (kept := journal()) is not None:
+        kept._entering = threading.Lock()
+        kept._entered, kept._slot, kept._writer = False, None, None
 
 
 def _alive(pid: int) -> bool:
