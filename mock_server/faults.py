@@ -122,7 +122,7 @@ class Faults:
         code = state.preference.code
         if code is None or state.request.url_rule is None:
             return None
-        return _documented_answer(self._documented, state.request, code)
+        return documented_answer(self._documented, state.request, code)
 
     def inject_chaos(self, state: RequestState) -> Response | None:
         """A chaos run's draws for this request: a delay, a 500 or 503, a response to cut."""
@@ -136,7 +136,7 @@ class Faults:
         return response
 
 
-def _documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documented]], request: Request,
+def documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documented]], request: Request,
                        code: int) -> Response | None:
     """The operation's documented response for ``code``; None for its success code."""
     responses = documented.get((request.url_rule.rule, request.method.lower()), {})
