@@ -14,11 +14,12 @@ from flask import Response
 
 from .accounts import Account, Accounts, View
 from .armed_faults import ArmedFaults
+from .errors import ApiError
 from .ledger import format_timestamp
 from .registry import ClientRegistry
 from .render import render_entry
 from .sandbox import Booked, Tail, Transaction, book, move_clock
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, length_refused
 from .serializer import json_response
 
 if TYPE_CHECKING:
@@ -88,6 +89,9 @@ class Control:
         scenario = body.get("scenario", defaults.scenario)
         own = SCENARIOS[scenario].profile.entries
         entries = body.get("entries")
+        refused = length_refused(scenario, entries)
+        if refused:  # now, rather than a 500 when a worker first builds the account
+            raise ApiError(400, "invalid_request", "Invalid request body: entries.", {"entries": [refused]})
         created, secret = self._clients.create(frozenset(body.get("scopes", defaults.scopes)), scenario,
                                                body.get("seed", defaults.seed), None if entries == own else entries)
         return json_response({"client_id": created.client_id, "client_secret": secret,
