@@ -26,6 +26,7 @@ from .state.testing import ArmedFault, Fault, FaultStore
 if TYPE_CHECKING:
     from .pipeline import RequestState
 
+RETRY_AFTER = "Retry-After"
 Documentation = Mapping[tuple[str, str], Mapping[int, Documented]]
 """(path, method) -> status -> the documented response, as ``spec.documented_responses`` reads it."""
 
@@ -64,7 +65,7 @@ class ArmedFaults:
             return None
         if fault.delay_ms:
             self._sleep(fault.delay_ms / 1000)
-        return documented_answer(self._documented, request, fault.status)
+        return documented_answer(self._documented, request, fault.status, fault.retry_after)
 
     def _caller(self, state: RequestState) -> str | None:
         """The client a request comes from, as far as the request says: a valid bearer token's
@@ -91,22 +92,29 @@ def claimed_client(request: Request) -> str | None:
 def checked(body: Mapping[str, Any], documented: Documentation) -> Fault:
     """The fault a body asks for, if the API can answer it: ``path`` one of the API's paths,
     ``method`` one of its methods, ``status`` a failure its operation documents (for
-    ``method``, or for any of the path's methods). Otherwise a 400 naming the field and
-    listing what the spec documents."""
-    path, method, status = body["path"], body.get("method"), body["status"]
+    ``method``, or for any of the path's methods), ``retry_after`` only for a status documented
+    with a ``Retry-After`` header. Otherwise a 400 naming the field and listing what the spec
+    documents."""
+    path, method, status, retry_after = body["path"], body.get("method"), body["status"], body.get("retry_after")
     operations = {verb.upper(): statuses for (where, verb), statuses in documented.items() if where == path}
     if not operations:
         paths = sorted({where for where, _ in documented})
         raise _refused("path", f"{path} is not a path of the API; its paths: {', '.join(paths)}")
     if method is not None and method not in operations:
         raise _refused("method", f"{path} has no {method} operation; its methods: {', '.join(sorted(operations))}")
-    failures = sorted({code for verb, statuses in operations.items() if method in (None, verb)
-                       for code in statuses if code >= 300})
+    answers = [statuses for verb, statuses in operations.items() if method in (None, verb)]
+    failures = sorted({code for statuses in answers for code in statuses if code >= 300})
+    where = f"{method} {path}" if method else path
     if status not in failures:
-        where = f"{method} {path}" if method else path
         raise _refused("status", f"{status} is not a failure documented for {where}; documented: "
                        f"{', '.join(map(str, failures))}")
-    return Fault(path, method, status, body["times"], body["delay_ms"])
+    if retry_after is not None and not all(RETRY_AFTER in statuses[status].headers
+                                           for statuses in answers if status in statuses):
+        waits = sorted({code for statuses in answers for code, answer in statuses.items()
+                        if RETRY_AFTER in answer.headers})
+        raise _refused("retry_after", f"{status} is documented without a {RETRY_AFTER} header for {where}; "
+                       f"the statuses that have one: {', '.join(map(str, waits))}")
+    return Fault(path, method, status, body["times"], body["delay_ms"], retry_after)
 
 
 def _refused(field: str, reason: str) -> ApiError:

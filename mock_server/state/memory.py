@@ -45,7 +45,7 @@ class MemoryFaults:
 
     def arm(self, client: str, fault: Fault) -> ArmedFault:
         with self._lock:
-            armed = ArmedFault(next(self._ids), fault.path, fault.method, fault.status, fault.times, fault.delay_ms)
+            armed = ArmedFault.of(next(self._ids), fault)
             self._faults.setdefault(client, []).append(armed)
             return armed
 

@@ -17,6 +17,7 @@ sorted set ``balances-mock:sandbox:faults:{client}`` of JSON by id, the ids from
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import redis
 
@@ -72,8 +73,7 @@ class RedisFaults:
         return f"{PREFIX}:faults:{{{client}}}"
 
     def arm(self, client: str, fault: Fault) -> ArmedFault:
-        armed = ArmedFault(int(self._redis.incr(f"{PREFIX}:faults:ids")), fault.path, fault.method, fault.status,
-                           fault.times, fault.delay_ms)
+        armed = ArmedFault.of(int(self._redis.incr(f"{PREFIX}:faults:ids")), fault)
         self._redis.zadd(self._key(client), {json.dumps(armed.to_json()): armed.id})
         return armed
 
@@ -90,7 +90,7 @@ class RedisFaults:
         if not raw:
             return None
         fired = ArmedFault.from_json(json.loads(raw))
-        return ArmedFault(fired.id, fired.path, fired.method, fired.status, fired.times_left - 1, fired.delay_ms)
+        return replace(fired, times_left=fired.times_left - 1)
 
 
 class RedisStore:

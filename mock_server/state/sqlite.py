@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from ..ledger import Entry
@@ -71,14 +72,15 @@ CREATE TABLE IF NOT EXISTS faults (
     method TEXT,
     status INTEGER NOT NULL,
     times_left INTEGER NOT NULL,
-    delay_ms INTEGER NOT NULL
+    delay_ms INTEGER NOT NULL,
+    retry_after INTEGER
 );
 CREATE INDEX IF NOT EXISTS faults_in_firing_order ON faults (client, id);
 """
 """Created clients and armed faults (``testing.py``). AUTOINCREMENT: a fault's id is never
 reused, even after every fault is disarmed, so ids keep increasing on one state."""
 
-_FAULT = "id, path, method, status, times_left, delay_ms"
+_FAULT = "id, path, method, status, times_left, delay_ms, retry_after"
 
 
 class SqliteClients:
@@ -117,9 +119,10 @@ class SqliteFaults:
     def arm(self, client: str, fault: Fault) -> ArmedFault:
         with self._store._writing() as connection:
             (row,) = connection.execute(  # every row fetched: the statement is done before COMMIT
-                f"INSERT INTO faults (client, path, method, status, times_left, delay_ms) VALUES (?, ?, ?, ?, ?, ?) "
-                f"RETURNING {_FAULT}", (client, fault.path, fault.method, fault.status, fault.times,
-                                        fault.delay_ms)).fetchall()
+                "INSERT INTO faults (client, path, method, status, times_left, delay_ms, retry_after) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_FAULT}",
+                (client, fault.path, fault.method, fault.status, fault.times, fault.delay_ms,
+                 fault.retry_after)).fetchall()
         self._forget()
         return ArmedFault(*row)
 
@@ -141,7 +144,7 @@ class SqliteFaults:
             row = connection.execute(
                 f"SELECT {_FAULT} FROM faults WHERE client = ? AND path = ? AND (method IS NULL OR method = ?) "
                 "ORDER BY id LIMIT 1", (client, path, method)).fetchone()
-            fired = None if row is None else ArmedFault(*row[:4], row[4] - 1, row[5])
+            fired = None if row is None else replace(ArmedFault(*row), times_left=row[4] - 1)
             if fired is not None and fired.times_left:
                 connection.execute("UPDATE faults SET times_left = ? WHERE id = ?", (fired.times_left, fired.id))
             elif fired is not None:

@@ -41,13 +41,15 @@ class ClientRecord:
 @dataclass(frozen=True)
 class Fault:
     """A fault to arm: which of a client's requests it fails (an exact path and, if given, a
-    method), with which status, how many times and after how long."""
+    method), with which status, how many times, after how long, and the ``Retry-After`` it
+    answers (None: the documented one)."""
 
     path: str
     method: str | None
     status: int
     times: int
     delay_ms: int = 0
+    retry_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,15 +63,22 @@ class ArmedFault:
     status: int
     times_left: int
     delay_ms: int
+    retry_after: int | None = None
+
+    @classmethod
+    def of(cls, id: int, fault: Fault) -> ArmedFault:
+        """``fault`` armed under ``id``, none of its times used yet."""
+        return cls(id, fault.path, fault.method, fault.status, fault.times, fault.delay_ms, fault.retry_after)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "path": self.path, "method": self.method, "status": self.status,
-                "times_left": self.times_left, "delay_ms": self.delay_ms}
+                "times_left": self.times_left, "delay_ms": self.delay_ms, "retry_after": self.retry_after}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ArmedFault:
+        retry_after = data.get("retry_after")
         return cls(int(data["id"]), data["path"], data["method"], int(data["status"]), int(data["times_left"]),
-                   int(data["delay_ms"]))
+                   int(data["delay_ms"]), None if retry_after is None else int(retry_after))
 
 
 class ClientStore(Protocol):

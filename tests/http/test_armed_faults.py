@@ -66,7 +66,7 @@ def test_a_fault_fails_the_next_requests_as_prefer_would_then_the_real_answer_re
     real, preferred = sandbox.get(HISTORY, token), sandbox.get(HISTORY, token, headers={"Prefer": "code=429"})
     fault = arm(sandbox, token, path=HISTORY, status=429, times=2)
     assert fault == {"id": fault["id"], "path": HISTORY, "method": None, "status": 429, "times_left": 2,
-                     "delay_ms": 0}
+                     "delay_ms": 0, "retry_after": None}
     assert sandbox.get(HISTORY, token, headers={"Prefer": "code=503"}).status_code == 503  # Prefer answers first
     assert armed(sandbox, token) == [fault]
     first = sandbox.get(HISTORY, token)
@@ -91,6 +91,20 @@ def test_times_defaults_to_one_and_delay_ms_waits_first(sandbox, token):
     assert_envelope(failed, 503, "service_unavailable")
     assert failed.headers["Retry-After"] == "30"
     assert sandbox.get(BALANCES, token).status_code == 200
+
+
+def test_retry_after_replaces_the_documented_wait_in_the_header_and_the_body(sandbox, token):
+    documented = sandbox.get(HISTORY, token, headers={"Prefer": "code=429"}).json["error"]
+    fault = arm(sandbox, token, path=HISTORY, status=429, retry_after=1)
+    assert fault["retry_after"] == 1
+    quick = sandbox.get(HISTORY, token)
+    assert quick.headers["Retry-After"] == "1"
+    assert quick.json["error"] == {**documented, "details": {**documented["details"], "retry_after": 1}}
+    assert_conforms(quick)
+    arm(sandbox, token, path=TOKEN, status=503, retry_after=0)
+    outage = sandbox.post_token(grant(), DEMO)
+    assert outage.headers["Retry-After"] == "0"
+    assert outage.json["error"]["details"] == {}  # the 503's example has no retry_after to agree with
 
 
 def test_faults_fire_in_the_order_they_were_armed(sandbox, token):
@@ -200,6 +214,9 @@ DOCUMENTED_PATHS = "its paths: /o/token/, /user/balances/, /user/balances/histor
     ({"path": HISTORY, "status": 429, "delay_ms": 10_001}, "delay_ms", None),
     ({"path": HISTORY}, "status", None),
     ({"path": HISTORY, "status": 429, "method": "get"}, "method", None),
+    ({"path": BALANCES, "status": 500, "retry_after": 1}, "retry_after",
+     "500 is documented without a Retry-After header for /user/balances/; the statuses that have one: 429, 503"),
+    ({"path": HISTORY, "status": 429, "retry_after": 86_401}, "retry_after", None),
     ({"path": HISTORY, "status": 429, "client": "demo-read"}, "client", None),
 ])
 def test_a_fault_the_api_cannot_answer_is_a_400_naming_the_field(sandbox, token, fault, field, reason):

@@ -76,9 +76,10 @@ def test_a_created_client_is_known_on_the_same_state_and_its_id_is_never_taken_t
 
 def test_faults_are_listed_per_client_in_firing_order_with_increasing_ids(store, elsewhere):
     first = store.faults.arm("demo", Fault(HISTORY, None, 429, 2))
-    second = elsewhere.faults.arm("demo", Fault(BALANCES, "GET", 503, 1, 250))
+    second = elsewhere.faults.arm("demo", Fault(BALANCES, "GET", 503, 1, 250, retry_after=1))
     third = store.faults.arm("other", Fault(HISTORY, None, 500, 3))
-    assert first == ArmedFault(first.id, HISTORY, None, 429, 2, 0)
+    assert first == ArmedFault(first.id, HISTORY, None, 429, 2, 0, None)
+    assert second == ArmedFault(second.id, BALANCES, "GET", 503, 1, 250, 1)
     assert first.id < second.id < third.id
     assert elsewhere.faults.armed("demo") == [first, second]
     assert store.faults.armed("other") == [third]
@@ -87,11 +88,11 @@ def test_faults_are_listed_per_client_in_firing_order_with_increasing_ids(store,
 
 def test_a_fault_fires_as_many_times_as_armed_first_armed_first(store, elsewhere):
     first = store.faults.arm("demo", Fault(HISTORY, None, 429, 2))
-    second = store.faults.arm("demo", Fault(HISTORY, "GET", 503, 1))
+    second = store.faults.arm("demo", Fault(HISTORY, "GET", 503, 1, retry_after=0))
     fired = [elsewhere.faults.take("demo", "GET", HISTORY), store.faults.take("demo", "GET", HISTORY)]
     assert [(f.id, f.status, f.times_left) for f in fired] == [(first.id, 429, 1), (first.id, 429, 0)]
     assert elsewhere.faults.armed("demo") == [second]
-    assert store.faults.take("demo", "GET", HISTORY) == ArmedFault(second.id, HISTORY, "GET", 503, 0, 0)
+    assert store.faults.take("demo", "GET", HISTORY) == ArmedFault(second.id, HISTORY, "GET", 503, 0, 0, 0)
     assert elsewhere.faults.take("demo", "GET", HISTORY) is None
     assert store.faults.armed("demo") == []
 
