@@ -9,14 +9,16 @@ from flask import Flask
 
 from .accounts import Accounts
 from .api import Resources
+from .armed_faults import ArmedFaults
 from .auth import BearerAuth, TokenService, token_view
-from .control import Control
+from .control import ClientDefaults, Control
 from .errors import register_error_handlers
 from .faults import Faults
 from .pipeline import PipelineFlask, Route, request_steps, response_steps
 from .rate_limits import RateLimit
+from .registry import ClientRegistry
 from .settings import Settings
-from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, secured_operations, spec_path
+from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, oauth_scopes, secured_operations, spec_path
 from .state import Store, open_store
 from .validation import RequestValidation, SpecValidator
 
@@ -45,9 +47,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         log.warning("No token secret set (--token-secret or BALANCES_MOCK_TOKEN_SECRET): using a "
                     "random one, so other processes and replicas reject this one's tokens.")
 
-    tokens = TokenService(settings.clients, secret, settings.token_ttl)
+    state = store if settings.sandbox else None
+    registry = ClientRegistry(settings.clients, state.clients if state is not None else None)
+    tokens = TokenService(registry, secret, settings.token_ttl)
     validator = SpecValidator(spec, base_uri=spec_path(API_SPEC).as_uri())
-    accounts = Accounts(settings, store if settings.sandbox else None)
+    accounts = Accounts(settings, state, registry.created)
+    documented = documented_responses(spec)
+    armed = None
     resources = Resources(accounts)
     routes = {"obtainToken": Route(TOKEN_PATH, ("POST",), None, token_view(tokens, validator, TOKEN_PATH))}
     validators = {}
@@ -55,18 +61,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
                                                resources.answer)
         validators[operation.operation_id] = validator
-    if settings.sandbox:
-        control, sandbox_spec = Control(accounts), load_spec(SANDBOX_SPEC)
+    if state is not None:
+        armed = ArmedFaults(documented, state.faults, TOKEN_PATH)
+        defaults = ClientDefaults(settings.scenario, settings.seed, frozenset(oauth_scopes(spec)))
+        control, sandbox_spec = Control(accounts, registry, defaults, armed), load_spec(SANDBOX_SPEC)
         sandbox_validator = SpecValidator(sandbox_spec, base_uri=spec_path(SANDBOX_SPEC).as_uri())
         for operation in secured_operations(sandbox_spec):
             routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
                                                    control.answer)
             validators[operation.operation_id] = sandbox_validator
-    faults = Faults(documented_responses(spec), settings.chaos, settings.seed)
+    faults = Faults(documented, settings.chaos, settings.seed)
     rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
 
     steps = request_steps(faults, routes, BearerAuth(tokens), rate_limit, RequestValidation(validators),
-                          settings.sandbox)
+                          settings.sandbox, armed.fire if armed is not None else None)
     app = PipelineFlask(__name__, steps, response_steps(faults))
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for endpoint, route in routes.items():
