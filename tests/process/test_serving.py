@@ -97,3 +97,13 @@ def test_console_script_runs():
     script = Path(sys.executable).with_name("balances-mock")
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "serve" in result.stdout
+
+
+def test_a_history_the_scenario_cannot_have_is_a_usage_error():
+    from click.testing import CliRunner
+
+    from mock_server.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--scenario", "empty", "--entries", "5"])
+    assert result.exit_code == 2 and result.exception is not None and "Traceback" not in result.output
+    assert "Invalid value for '--entries': the empty scenario has no currencies" in result.output
