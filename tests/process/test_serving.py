@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import requests
+from click.testing import CliRunner
+
+from mock_server.cli import main
 
 from ..support import BALANCES, DEMO, HISTORY, TOKEN
 from ..support.mock import CLI, start_server
@@ -100,10 +103,6 @@ def test_console_script_runs():
 
 
 def test_a_history_the_scenario_cannot_have_is_a_usage_error():
-    from click.testing import CliRunner
-
-    from mock_server.cli import main
-
     result = CliRunner().invoke(main, ["serve", "--scenario", "empty", "--entries", "5"])
     assert result.exit_code == 2 and result.exception is not None and "Traceback" not in result.output
     assert "Invalid value for '--entries': the empty scenario has no currencies" in result.output
