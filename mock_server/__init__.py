@@ -1,6 +1,26 @@
-"""balances-mock: an offline twin of the Cryptofuse account-balances API."""
+"""balances-mock: an offline twin of the Cryptofuse account-balances API.
 
-from .app import create_app
-from .settings import Client, Settings
+``create_app``, ``Settings`` and ``Client`` are imported on first use, not with the package:
+the pytest plugin (``mock_server.pytest_plugin``) loads in every test session of a project
+that installs balances-mock, and must not pull in Flask and the spec validator to do so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .settings import Client, Settings
 
 __all__ = ["Client", "Settings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from .app import create_app
+        return create_app
+    if name in ("Client", "Settings"):
+        from . import settings
+        return getattr(settings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,11 +5,18 @@ at start-up, before the workers fork, and never changes. With the sandbox on, wh
 booked lives in the state store; a worker asks the store for the account's version on each
 read (one cheap call) and re-reads the account only when the version moved, so a booking
 answered by one worker is in the next read of every other.
+
+A client created through the control API has an account of its own, named by its id, built
+by each worker when it first serves it. Its base is generated from (scenario, seed, entries)
+for the account ``demo`` whatever the id, so a test gets the same data on every run; clients
+with the same data share one base.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -19,16 +26,22 @@ from . import ledger_file
 from .ledger import Entry, Ledger, LedgerView
 from .render import entry_renderer, render_balances, render_entry, render_history
 from .sandbox import Decision, Stacked, Tail, initial_tail
-from .scenarios import build_ledger
+from .scenarios import DEFAULT_ACCOUNT, build_ledger
 from .serializer import to_json
 from .settings import Client, Settings
 from .state import Store
+from .state.testing import ClientRecord
 
 RENDERED_ENTRIES_PER_LEDGER = 16_384
 """Rendered base entries kept per ledger and worker: about 8 MB at most. Clients re-read the
 newest pages far more than old ones, so formatting the same amounts again is saved."""
 PAGES_PER_VIEW = 256
 """History pages kept as bytes per account view and worker: about 5 MB at most (pages of 100)."""
+CREATED_ACCOUNTS_PER_WORKER = 1024
+"""Created clients' accounts a worker keeps built, the most recently read; another is built again
+(its state read from the store) when it is read again. A test suite creates one per test."""
+CREATED_BASES_PER_WORKER = 32
+"""Distinct bases of created clients a worker keeps: one per (scenario, seed, entries) in use."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,11 @@ class DataSource:
         else:
             material = f"{self.scenario}/{self.seed}/{self.account}/{self.entries}".encode()
         return hashlib.sha256(material).hexdigest()[:16]
+
+
+def created_source(record: ClientRecord) -> DataSource:
+    """A created client's data: its (scenario, seed, entries), generated for the account ``demo``."""
+    return DataSource(record.scenario, record.seed, DEFAULT_ACCOUNT, record.entries)
 
 
 def source_for(client: Client, settings: Settings) -> DataSource:
@@ -103,33 +121,46 @@ class View:
 
 class Accounts:
     """Every client's account, kept current from the store (None: the sandbox is off, and
-    accounts never change)."""
+    accounts never change). ``created`` finds a client created through the control API."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None,
+                 created: Callable[[str], ClientRecord | None] | None = None) -> None:
         self.store = store
-        built: dict[DataSource, Ledger] = {}
-        memos: dict[int, Callable[[int], dict[str, str]]] = {}
+        self._bases: dict[DataSource, _Base] = {}
         self._accounts: dict[str, Account] = {}
-        self._views: dict[str, View] = {}
+        self._views = _RecentViews(len(settings.clients) + CREATED_ACCOUNTS_PER_WORKER)
         for client in settings.clients:
             source = source_for(client, settings)
-            if source not in built:  # clients with the same source share one ledger
-                built[source] = source.build()
-            base = built[source]
+            if source not in self._bases:  # clients with the same source share one ledger
+                self._bases[source] = _base(source)
             name = client.account or client.client_id
-            memo = memos.setdefault(id(base), lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(entry_renderer(base)))
-            account = Account(name, source, base, f"{name}@{source.digest()}", initial_tail(base), memo)
+            account = _account(name, source, self._bases[source])
             self._accounts[client.client_id] = account
-            if account.key not in self._views:
-                self._views[account.key] = _view(account, 0, 0, account.initial, ())
+            if self._views.recall(account.key) is None:
+                self._views.keep(account.key, _view(account, 0, 0, account.initial, ()))
+        self._created = created
+        self._created_bases = lru_cache(maxsize=CREATED_BASES_PER_WORKER)(_base)
+        self._created_accounts = lru_cache(maxsize=CREATED_ACCOUNTS_PER_WORKER)(self._created_account)
 
     def of(self, client_id: str) -> Account:
-        return self._accounts[client_id]
+        """The client's account; KeyError for a client nobody configured or created."""
+        account = self._accounts.get(client_id)
+        return account if account is not None else self._created_accounts(client_id)
+
+    def _created_account(self, client_id: str) -> Account:
+        """Raises KeyError for an unknown client, which ``lru_cache`` does not remember."""
+        record = self._created(client_id) if self._created is not None else None
+        if record is None:
+            raise KeyError(client_id)
+        source = created_source(record)
+        return _account(client_id, source, self._bases.get(source) or self._created_bases(source))
 
     def view(self, client_id: str) -> View:
         """The client's account as it is now: one version check, and a re-read only if it moved."""
-        account = self._accounts[client_id]
-        current = self._views[account.key]
+        account = self.of(client_id)
+        current = self._views.recall(account.key)
+        if current is None:  # not read by this worker yet (a created account), or not lately
+            current = self._views.keep(account.key, _view(account, 0, 0, account.initial, ()))
         if self.store is None or self.store.version(account.key) == current.version:
             return current
         snapshot = self.store.read(account.key, current.epoch, len(current.rows))
@@ -138,21 +169,64 @@ class Accounts:
         else:
             view = _view(account, snapshot.version, snapshot.epoch, snapshot.tail or account.initial,
                          tuple(snapshot.rows))
-        self._views[account.key] = view
+        self._views.keep(account.key, view)
         return view
 
     def update(self, client_id: str, decide: Decision, idempotency_key: str | None = None) -> object:
         """Run a sandbox decision on the client's account, atomically in the store."""
-        account = self._accounts[client_id]
+        account = self.of(client_id)
         return self._store().update(account.key, account.initial, decide, idempotency_key)
 
     def reset(self, client_id: str) -> None:
-        self._store().reset(self._accounts[client_id].key)
+        self._store().reset(self.of(client_id).key)
 
     def _store(self) -> Store:
         if self.store is None:
             raise RuntimeError("the sandbox is off: accounts never change")
         return self.store
+
+
+@dataclass(frozen=True)
+class _Base:
+    """A base ledger with what every account on it shares: its rendering memo and first tail."""
+
+    ledger: Ledger
+    rendered: Callable[[int], dict[str, str]]
+    initial: Tail
+
+
+def _base(source: DataSource) -> _Base:
+    ledger = source.build()
+    return _Base(ledger, lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(entry_renderer(ledger)), initial_tail(ledger))
+
+
+def _account(name: str, source: DataSource, base: _Base) -> Account:
+    return Account(name, source, base.ledger, f"{name}@{source.digest()}", base.initial, base.rendered)
+
+
+class _RecentViews:
+    """Account views by account key, the ``size`` most recently read. Reading one is two
+    dictionary operations without a lock (each atomic); keeping one takes the lock."""
+
+    def __init__(self, size: int) -> None:
+        self._views: OrderedDict[str, View] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def recall(self, key: str) -> View | None:
+        try:
+            self._views.move_to_end(key)
+            return self._views[key]
+        except KeyError:  # never kept, or dropped (even by another thread between the two steps)
+            return None
+
+    def keep(self, key: str, view: View) -> View:
+        with self._lock:
+            self._views[key] = view
+            self._views.move_to_end(key)
+            while len(self._views) > self._size:
+                self._views.popitem(last=False)
+        return view
 
 
 def _view(account: Account, version: int, epoch: int, tail: Tail, rows: tuple[Entry, ...]) -> View:

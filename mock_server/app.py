@@ -11,15 +11,17 @@ from flask import Flask
 
 from .accounts import Accounts
 from .api import Resources
+from .armed_faults import ArmedFaults
 from .auth import BearerAuth, TokenService, token_view
-from .control import Control
+from .control import ClientDefaults, Control
 from .errors import register_error_handlers
 from .faults import Faults
 from .journal import Journal
 from .pipeline import PipelineFlask, Route, request_steps, response_steps, routing
 from .rate_limits import RateLimit
+from .registry import ClientRegistry
 from .settings import Settings
-from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, secured_operations, spec_path
+from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, oauth_scopes, secured_operations, spec_path
 from .state import Store, open_journal, open_store
 from .validation import RequestValidation, SpecValidator
 from .verdict import Judge
@@ -52,9 +54,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
         log.warning("No token secret set (--token-secret or BALANCES_MOCK_TOKEN_SECRET): using a "
                     "random one, so other processes and replicas reject this one's tokens.")
 
-    tokens = TokenService(settings.clients, secret, settings.token_ttl)
+    state = store if settings.sandbox else None
+    registry = ClientRegistry(settings.clients, state.clients if state is not None else None)
+    tokens = TokenService(registry, secret, settings.token_ttl)
     validator = SpecValidator(spec, base_uri=spec_path(API_SPEC).as_uri())
-    accounts = Accounts(settings, store if settings.sandbox else None)
+    accounts = Accounts(settings, state, registry.created)
+    documented = documented_responses(spec)
+    armed = None
     resources = Resources(accounts)
     routes = {"obtainToken": Route(TOKEN_PATH, ("POST",), None, token_view(tokens, validator, TOKEN_PATH))}
     validators = {}
@@ -63,24 +69,29 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
                                                resources.answer)
         validators[operation.operation_id] = validator
     sandbox_operations = []
-    if settings.sandbox:
+    if state is not None:
         sandbox_spec = load_spec(SANDBOX_SPEC)
         sandbox_validator = SpecValidator(sandbox_spec, base_uri=spec_path(SANDBOX_SPEC).as_uri())
         sandbox_operations = secured_operations(sandbox_spec)
         validators.update((operation.operation_id, sandbox_validator) for operation in sandbox_operations)
     auth, validation = BearerAuth(tokens), RequestValidation(validators)
     journal = None
-    if settings.sandbox and settings.journal:
+    if state is not None and settings.journal:
         judge = Judge(routing(routes), auth, tokens, validation, TOKEN_PATH)
-        journal = Journal(open_journal(store, settings.journal_size), judge,  # type: ignore[arg-type]
-                          batched=store.shared_between_processes, clock=journal_clock)  # type: ignore[union-attr]
-    control = Control(accounts, journal)
-    for operation in sandbox_operations:
-        routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation, control.answer)
-    faults = Faults(documented_responses(spec), settings.chaos, settings.seed)
+        journal = Journal(open_journal(state, settings.journal_size), judge, batched=state.shared_between_processes,
+                          clock=journal_clock)
+    if state is not None:
+        armed = ArmedFaults(documented, state.faults, TOKEN_PATH)
+        defaults = ClientDefaults(settings.scenario, settings.seed, frozenset(oauth_scopes(spec)))
+        control = Control(accounts, registry, defaults, armed, journal)
+        for operation in sandbox_operations:
+            routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
+                                                   control.answer)
+    faults = Faults(documented, settings.chaos, settings.seed)
     rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
 
-    steps = request_steps(faults, routes, auth, rate_limit, validation, settings.sandbox)
+    steps = request_steps(faults, routes, auth, rate_limit, validation, settings.sandbox,
+                          armed.fire if armed is not None else None)
     app = PipelineFlask(__name__, steps, response_steps(faults), journal)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for endpoint, route in routes.items():

@@ -7,13 +7,13 @@ fails. The spec's description of ``POST /o/token/`` lists what is matched, with 
 
 Tokens are HS256 JWTs carrying the client and its scopes, so every worker and every
 replica that shares the signing secret verifies them without shared state. Client secrets
-are compared in constant time and never logged.
+are compared in constant time and never logged. Which clients exist, configured or created
+through the control API, the ``ClientRegistry`` knows.
 """
 
 from __future__ import annotations
 
 import base64
-import hmac
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +26,7 @@ import jwt
 from flask import Response
 
 from .errors import ApiError, TokenError
+from .registry import ClientRegistry, Known
 from .serializer import json_response
 from .settings import Client
 from .validation import BODY, RequestInvalid, SpecValidator
@@ -52,11 +53,11 @@ class Grant:
 
 
 class TokenService:
-    """Issues and verifies tokens for a fixed set of clients."""
+    """Issues and verifies tokens for the clients of a registry (or of a fixed set)."""
 
-    def __init__(self, clients: Iterable[Client], secret: str, ttl: int,
+    def __init__(self, clients: ClientRegistry | Iterable[Client], secret: str, ttl: int,
                  clock: Callable[[], float] = time.time) -> None:
-        self._clients = {c.client_id: c for c in clients}
+        self._clients = clients if isinstance(clients, ClientRegistry) else ClientRegistry(clients)
         self._secret = secret
         self._ttl = ttl
         self._clock = clock
@@ -99,15 +100,15 @@ class TokenService:
             return _unsupported_grant_type()
         return TokenError("invalid_request", "; ".join(reasons))
 
-    def _authenticate(self, form: Mapping[str, Any], authorization: str | None) -> Client:
+    def _authenticate(self, form: Mapping[str, Any], authorization: str | None) -> Known:
         """django-oauth-toolkit's ``authenticate_client``: HTTP Basic, and the body's
         ``client_id`` / ``client_secret`` only if Basic is absent or fails. With Basic
         accepted, the body's secret is not read, and an empty or equal ``client_id`` beside
         it is harmless; a different one is refused, as oauthlib 4 does."""
         basic = basic_credentials(authorization)
-        client = self._client(*basic) if basic else None
+        client = self._clients.authenticate(*basic) if basic else None
         if client is None and ("client_id" in form or "client_secret" in form):
-            client = self._client(str(form.get("client_id") or ""), str(form.get("client_secret") or ""))
+            client = self._clients.authenticate(str(form.get("client_id") or ""), str(form.get("client_secret") or ""))
         if client is None:
             if basic or form.get("client_id"):
                 raise _invalid_client("Client authentication failed.")
@@ -118,17 +119,8 @@ class TokenService:
                              f"authenticated with HTTP Basic ({client.client_id}).")
         return client
 
-    def _client(self, client_id: str, secret: str) -> Client | None:
-        """The client these credentials authenticate, or None."""
-        client = self._clients.get(client_id)
-        # Compare even for an unknown client, so timing does not reveal which ids exist.
-        expected = client.client_secret if client else secrets.token_hex(16)
-        if not hmac.compare_digest(secret.encode(), expected.encode()) or client is None:
-            return None
-        return client
-
     @staticmethod
-    def _grantable_scopes(client: Client, requested: str | None) -> frozenset[str]:
+    def _grantable_scopes(client: Known, requested: str | None) -> frozenset[str]:
         """Every scope of the client, or the requested subset of them."""
         if not requested or not requested.strip():
             return client.scopes
@@ -153,7 +145,7 @@ class TokenService:
             raise _authentication_failed("The token has expired.")
         if now < not_before:
             raise _authentication_failed("The token is not valid yet.")
-        if grant.client_id not in self._clients:
+        if self._clients.get(grant.client_id) is None:
             raise _authentication_failed("The token was not issued to a known client.")
         return grant
 

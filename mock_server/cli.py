@@ -26,7 +26,7 @@ from .ledger_file import LedgerFileError
 from .rate_limits import DOCUMENTED_LIMITS
 from .rate_limits import check as check_limits
 from .sandbox_cli import sandbox
-from .scenarios import DEFAULT_ACCOUNT, SCENARIOS
+from .scenarios import DEFAULT_ACCOUNT, SCENARIOS, length_refused
 from .server import ServerOptions, serve
 from .settings import (
     DEFAULT_JOURNAL_SIZE,
@@ -118,6 +118,9 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
                   journal_size: int, no_journal: bool, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    refused = length_refused(scenario, entries)
+    if refused:
+        raise click.BadParameter(refused, param_hint="'--entries'")
     with _usage_error(ClientsFileError):
         clients = _clients(clients_file)
     with _usage_error(ValueError):

@@ -1,20 +1,26 @@
 """The sandbox's control API under ``/__sandbox/``, driven by ``spec/sandbox.yaml`` as api.py
 is by ``spec/openapi.yaml``: the pipeline has checked the token, the scopes and the body;
-here each operation asks the sandbox rules (``sandbox.py``) through the client's account.
+here each operation asks the sandbox rules (``sandbox.py``) through the client's account,
+the client registry (``registry.py``), the caller's armed faults (``armed_faults.py``) or its
+request journal (``journal.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import Response
 
 from .accounts import Account, Accounts, View
+from .armed_faults import ArmedFaults
 from .errors import ApiError
 from .ledger import format_timestamp
+from .registry import ClientRegistry
 from .render import render_entry
 from .sandbox import Booked, Tail, Transaction, book, move_clock
+from .scenarios import SCENARIOS, length_refused
 from .serializer import json_response
 
 if TYPE_CHECKING:
@@ -24,12 +30,26 @@ if TYPE_CHECKING:
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
+@dataclass(frozen=True)
+class ClientDefaults:
+    """What a created client gets when its request does not say: the server's scenario and
+    seed, and every scope."""
+
+    scenario: str
+    seed: int
+    scopes: frozenset[str]
+
+
 class Control:
     """Answers the control API's operations, each on the calling client's account (or journal:
     None when the journal is off)."""
 
-    def __init__(self, accounts: Accounts, journal: Journal | None = None) -> None:
+    def __init__(self, accounts: Accounts, clients: ClientRegistry, defaults: ClientDefaults,
+                 faults: ArmedFaults, journal: Journal | None = None) -> None:
         self._accounts = accounts
+        self._clients = clients
+        self._defaults = defaults
+        self._faults = faults
         self._journal = journal
         self._handlers: dict[str, Callable[[str, RequestState], Response]] = {
             "bookTransaction": self._book,
@@ -38,6 +58,12 @@ class Control:
                 cast(Tail, self._accounts.update(client, move_clock(state.body or {})))),
             "resetAccount": self._reset,
             "getSandboxAccount": lambda client, state: self._account(client),
+            "createClient": self._create_client,
+            "armFault": lambda client, state: json_response(
+                self._faults.arm(client, state.body or {}).to_json(), 201),
+            "listFaults": lambda client, state: json_response(
+                {"faults": [fault.to_json() for fault in self._faults.armed(client)]}),
+            "disarmFaults": lambda client, state: json_response({"disarmed": self._faults.disarm(client)}),
             "listRequests": lambda client, state: json_response(
                 self._journal_on(state).page(client, state.params or {})),
             "clearRequests": lambda client, state: json_response({"cleared": self._journal_on(state).clear(client)}),
@@ -56,8 +82,28 @@ class Control:
         return json_response(render_entry(booked.entry), 201, headers)
 
     def _reset(self, client: str, state: RequestState) -> Response:
+        """The account back to its base, and the caller's faults disarmed. Faults belong to a
+        client, bookings to an account: another client of the same account keeps its faults."""
         self._accounts.reset(client)
+        self._faults.disarm(client)
         return self._account(client)
+
+    def _create_client(self, client: str, state: RequestState) -> Response:
+        """201 with the new client's secret, the one time it is told. Entries equal to the
+        scenario's own are kept as "the scenario's own", so such clients share a base with the
+        server's accounts of that scenario."""
+        body, defaults = state.body or {}, self._defaults
+        scenario = body.get("scenario", defaults.scenario)
+        own = SCENARIOS[scenario].profile.entries
+        entries = body.get("entries")
+        refused = length_refused(scenario, entries)
+        if refused:  # now, rather than a 500 when a worker first builds the account
+            raise ApiError(400, "invalid_request", "Invalid request body: entries.", {"entries": [refused]})
+        created, secret = self._clients.create(frozenset(body.get("scopes", defaults.scopes)), scenario,
+                                               body.get("seed", defaults.seed), None if entries == own else entries)
+        return json_response({"client_id": created.client_id, "client_secret": secret,
+                              "scopes": sorted(created.scopes), "scenario": created.scenario, "seed": created.seed,
+                              "entries": own if created.entries is None else created.entries}, 201)
 
     def _account(self, client: str) -> Response:
         return json_response(summary(self._accounts.of(client), self._accounts.view(client)))

@@ -122,7 +122,7 @@ class Faults:
         code = state.preference.code
         if code is None or state.request.url_rule is None:
             return None
-        return _documented_answer(self._documented, state.request, code)
+        return documented_answer(self._documented, state.request, code)
 
     def inject_chaos(self, state: RequestState) -> Response | None:
         """A chaos run's draws for this request: a delay, a 500 or 503, a response to cut."""
@@ -136,9 +136,11 @@ class Faults:
         return response
 
 
-def _documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documented]], request: Request,
-                       code: int) -> Response | None:
-    """The operation's documented response for ``code``; None for its success code."""
+def documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documented]], request: Request,
+                      code: int, retry_after: int | None = None) -> Response | None:
+    """The operation's documented response for ``code``; None for its success code. An armed
+    fault's ``retry_after`` replaces the example's ``Retry-After`` and, to agree with it, the
+    body's ``retry_after`` where the example has one."""
     responses = documented.get((request.url_rule.rule, request.method.lower()), {})
     if code not in responses:
         raise ApiError(400, "invalid_request",
@@ -148,10 +150,15 @@ def _documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Documen
     if code < 300:
         return None  # the real answer
     answer = responses[code]
-    headers = dict(answer.headers)
+    headers, body = dict(answer.headers), answer.body
     if "Allow" in headers:
         headers["Allow"] = ", ".join(sorted(request.url_rule.methods or ()))
-    return json_response(answer.body, code, headers)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+        details = body.get("error", {}).get("details") if isinstance(body, dict) else None
+        if isinstance(details, dict) and "retry_after" in details:
+            body = {**body, "error": {**body["error"], "details": {**details, "retry_after": retry_after}}}
+    return json_response(body, code, headers)
 
 
 def _chaos(chaos: Chaos, draw: random.Random) -> Response | None:

@@ -78,9 +78,11 @@ class Route:
 
 
 def request_steps(faults: Faults, routes: Mapping[str, Route], auth: BearerAuth, rate_limit: RateLimit | None,
-                  validation: RequestValidation, sandbox: bool) -> tuple[tuple[str, Step], ...]:
-    """The steps, in order; steps a run does not need (no chaos, no rate limit) are left out.
-    With the sandbox on, the faults and the rate limit pass over the control API."""
+                  validation: RequestValidation, sandbox: bool, armed_fault: Step | None = None
+                  ) -> tuple[tuple[str, Step], ...]:
+    """The steps, in order; steps a run does not need (no chaos, no rate limit, no sandbox to arm
+    faults with) are left out. With the sandbox on, the faults and the rate limit pass over the
+    control API."""
     api = api_only if sandbox else _every_path
     steps: tuple[tuple[str, Step | None], ...] = (
         # First, on every path: a Prefer the mock does not understand is a 400, and delay=... waits, as asked.
@@ -93,6 +95,8 @@ def request_steps(faults: Faults, routes: Mapping[str, Route], auth: BearerAuth,
         ("route", routing(routes)),
         # The bearer token, verified once and leniently: the rate limit keys on it, authenticate refuses with it.
         ("identify", auth.identify),
+        # The caller's next fault armed with POST /__sandbox/faults, answered as Prefer: code= would; never counted.
+        ("armed fault", api_only(armed_fault) if armed_fault is not None else None),
         # One count per client (token, else Basic user, else address) on every route, /o/token/ too; not 404/405.
         ("rate limit", api(rate_limit.check) if rate_limit is not None else None),
         # Secured operations only: the 401 identify kept. The token endpoint is not behind bearer auth.

@@ -39,6 +39,14 @@ SCENARIOS = {s.name: s for s in (
 )}
 
 
+def length_refused(scenario: str, entries: int | None) -> str | None:
+    """Why ``scenario`` cannot have a history of ``entries`` entries, or None if it can: a
+    scenario without currencies (``empty``) has nothing to draw a movement in."""
+    if entries and SCENARIOS[scenario].profile.currencies == ():
+        return f"the {scenario} scenario has no currencies, so its history has no entries: only 0 is possible"
+    return None
+
+
 def build_ledger(scenario: str = DEFAULT_SCENARIO, seed: int = DEFAULT_SEED, account: str = DEFAULT_ACCOUNT,
                  entries: int | None = None) -> Ledger:
     """The ledger of ``account`` in ``scenario`` for ``seed``; ``entries`` overrides its length."""

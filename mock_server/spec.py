@@ -60,6 +60,11 @@ def secured_operations(spec: Mapping[str, Any]) -> list[Operation]:
     return operations
 
 
+def oauth_scopes(spec: Mapping[str, Any]) -> dict[str, str]:
+    """The scopes a client-credentials token can hold, with their descriptions."""
+    return dict(spec["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"])
+
+
 @dataclass(frozen=True)
 class Documented:
     """A documented response: its examples (name, body) and its headers' example values."""

@@ -11,6 +11,9 @@ every change (workers re-read an account only when it moved), the account's ``Ta
 JSON), its booked entries (append-only until reset), and what idempotency keys booked. A
 change is a pure ``Decision`` (``sandbox.py``) that the store runs atomically against the
 current tail: no lost update, no double spend, in any number of processes.
+
+Beside the accounts, a store keeps the clients created and the faults armed through the
+control API (``clients`` and ``faults``, see ``testing.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Protocol
 
 from ..ledger import Entry
 from ..sandbox import Decision, Tail
+from .testing import ClientStore, FaultStore
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class Store(Protocol):
     url: str
     """Where the state lives, secrets removed, for the banner."""
     shared_between_processes: bool
+    clients: ClientStore
+    """Clients created with ``POST /__sandbox/clients``."""
+    faults: FaultStore
+    """Faults armed with ``POST /__sandbox/faults``."""
 
     def version(self, account: str) -> int:
         """A number that moves whenever the account changes; cheap, asked on every read."""

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from weakref import WeakKeyDictionary
 
 from ..ledger import Entry
 from ..sandbox import Decision, Remembered, Tail
 from . import Chunk, Snapshot, kept
+from .testing import ArmedFault, ClientRecord, Fault
 
 
 @dataclass
@@ -22,6 +24,58 @@ class _Account:
     keys: dict[str, Remembered] = field(default_factory=dict)
 
 
+class MemoryClients:
+    def __init__(self) -> None:
+        self._clients: dict[str, ClientRecord] = {}
+        self._lock = threading.Lock()
+
+    def add(self, record: ClientRecord) -> bool:
+        with self._lock:
+            if record.client_id in self._clients:
+                return False
+            self._clients[record.client_id] = record
+            return True
+
+    def get(self, client_id: str) -> ClientRecord | None:
+        return self._clients.get(client_id)
+
+
+class MemoryFaults:
+    def __init__(self) -> None:
+        self._faults: dict[str, list[ArmedFault]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def arm(self, client: str, fault: Fault) -> ArmedFault:
+        with self._lock:
+            armed = ArmedFault.of(next(self._ids), fault)
+            self._faults.setdefault(client, []).append(armed)
+            return armed
+
+    def armed(self, client: str) -> list[ArmedFault]:
+        with self._lock:
+            return list(self._faults.get(client, ()))
+
+    def disarm(self, client: str) -> int:
+        with self._lock:
+            return len(self._faults.pop(client, ()))
+
+    def take(self, client: str, method: str, path: str) -> ArmedFault | None:
+        if not self._faults.get(client):  # no lock: the answer of nearly every request
+            return None
+        with self._lock:
+            faults = self._faults.get(client, [])
+            for index, fault in enumerate(faults):
+                if fault.path == path and fault.method in (None, method):
+                    fired = replace(fault, times_left=fault.times_left - 1)
+                    if fired.times_left:
+                        faults[index] = fired
+                    else:
+                        del faults[index]
+                    return fired
+            return None
+
+
 class MemoryStore:
     url = "memory://"
     shared_between_processes = False
@@ -29,6 +83,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._accounts: dict[str, _Account] = {}
         self._lock = threading.Lock()
+        self.clients = MemoryClients()
+        self.faults = MemoryFaults()
 
     def _account(self, account: str) -> _Account:
         return self._accounts.setdefault(account, _Account())

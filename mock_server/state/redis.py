@@ -8,20 +8,94 @@ Lua script, because balances are 64-bit integers and Lua's numbers are doubles.
 Per account, under ``balances-mock:sandbox:{account}:``: ``meta`` (a hash: version, epoch),
 ``tail`` (JSON), ``entries`` (a list of JSON rows) and ``keys`` (a hash of idempotency keys).
 The braces make Redis Cluster keep one account's keys in one slot.
+
+Created clients are ``balances-mock:sandbox:clients:<id>`` (JSON); a client's armed faults a
+sorted set ``balances-mock:sandbox:faults:{client}`` of JSON by id, the ids from the counter
+``balances-mock:sandbox:faults:ids``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 import redis
 
 from ..ledger import Entry
 from ..sandbox import Decision, Remembered, Tail
 from . import Chunk, Snapshot, StateUrlError, redacted
+from .testing import ArmedFault, ClientRecord, Fault
 
 PREFIX = "balances-mock:sandbox"
+
+
+class RedisClients:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    def add(self, record: ClientRecord) -> bool:
+        return bool(self._redis.set(f"{PREFIX}:clients:{record.client_id}", json.dumps(record.to_json()), nx=True))
+
+    def get(self, client_id: str) -> ClientRecord | None:
+        raw = self._redis.get(f"{PREFIX}:clients:{client_id}")
+        return None if raw is None else ClientRecord.from_json(json.loads(raw))
+
+
+TAKE_FAULT = """
+for _, raw in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local fault = cjson.decode(raw)
+  if fault.path == ARGV[1] and (fault.method == cjson.null or fault.method == ARGV[2]) then
+    redis.call('ZREM', KEYS[1], raw)
+    if fault.times_left > 1 then
+      fault.times_left = fault.times_left - 1
+      redis.call('ZADD', KEYS[1], fault.id, cjson.encode(fault))
+    end
+    return raw
+  end
+end
+return false
+"""
+"""The client's first matching fault, one of its times used up, in one step of Redis (a script
+runs alone), so racing workers never fire the same time twice. Its JSON as it was before;
+false when none matches. Only small integers go through Lua's doubles here."""
+
+
+class RedisFaults:
+    """A request to the API with no fault armed for its client costs one ``EXISTS`` (a third
+    less client time than running the script on a missing key); the script runs only for a
+    client that has faults."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+        self._take = client.register_script(TAKE_FAULT)
+
+    @staticmethod
+    def _key(client: str) -> str:
+        return f"{PREFIX}:faults:{{{client}}}"
+
+    def arm(self, client: str, fault: Fault) -> ArmedFault:
+        armed = ArmedFault.of(int(self._redis.incr(f"{PREFIX}:faults:ids")), fault)
+        self._redis.zadd(self._key(client), {json.dumps(armed.to_json()): armed.id})
+        return armed
+
+    def armed(self, client: str) -> list[ArmedFault]:
+        return [ArmedFault.from_json(json.loads(raw)) for raw in self._redis.zrange(self._key(client), 0, -1)]
+
+    def disarm(self, client: str) -> int:
+        with self._redis.pipeline(transaction=True) as pipe:
+            count, _ = pipe.zcard(self._key(client)).delete(self._key(client)).execute()
+        return int(count)
+
+    def take(self, client: str, method: str, path: str) -> ArmedFault | None:
+        key = self._key(client)
+        if not self._redis.exists(key):  # a fault armed after this answer was armed after the request came
+            return None
+        raw = self._take(keys=[key], args=[path, method])
+        if not raw:
+            return None
+        fired = ArmedFault.from_json(json.loads(raw))
+        return replace(fired, times_left=fired.times_left - 1)
 
 
 class RedisStore:
@@ -30,6 +104,8 @@ class RedisStore:
     def __init__(self, client: redis.Redis, url: str) -> None:
         self._redis = client
         self.url = url
+        self.clients = RedisClients(client)
+        self.faults = RedisFaults(client)
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:

@@ -18,11 +18,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from ..ledger import Entry
 from ..sandbox import Decision, Remembered, Tail
 from . import Chunk, Snapshot, StateUrlError, kept
+from .testing import ArmedFault, ClientRecord, Fault
 
 BUSY_TIMEOUT_S = 30.0
 """How long a writer waits for another's lock before it fails (it never should, at booking speed)."""
@@ -54,6 +56,118 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 """
 
 
+TESTING_SCHEMA = """
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY,
+    secret_sha256 TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    scenario TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    entries INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    client TEXT NOT NULL,
+    path TEXT NOT NULL,
+    method TEXT,
+    status INTEGER NOT NULL,
+    times_left INTEGER NOT NULL,
+    delay_ms INTEGER NOT NULL,
+    retry_after INTEGER
+);
+CREATE INDEX IF NOT EXISTS faults_in_firing_order ON faults (client, id);
+"""
+"""Created clients and armed faults (``testing.py``). AUTOINCREMENT: a fault's id is never
+reused, even after every fault is disarmed, so ids keep increasing on one state."""
+
+_FAULT = "id, path, method, status, times_left, delay_ms, retry_after"
+
+
+class SqliteClients:
+    """Created clients, on the store's connection of each thread."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def add(self, record: ClientRecord) -> bool:
+        added = self._store._connection().execute(
+            "INSERT OR IGNORE INTO clients (client_id, secret_sha256, scopes, scenario, seed, entries) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (record.client_id, record.secret_sha256, " ".join(sorted(record.scopes)),
+                                          record.scenario, record.seed, record.entries))
+        return added.rowcount == 1
+
+    def get(self, client_id: str) -> ClientRecord | None:
+        row = self._store._connection().execute(
+            "SELECT secret_sha256, scopes, scenario, seed, entries FROM clients WHERE client_id = ?",
+            (client_id,)).fetchone()
+        if row is None:
+            return None
+        secret_sha256, scopes, scenario, seed, entries = row
+        return ClientRecord(client_id, secret_sha256, frozenset(scopes.split()), scenario, seed, entries)
+
+
+class SqliteFaults:
+    """Armed faults, on the store's connection of each thread. Which (client, path) pairs have
+    a fault is cached per connection until ``PRAGMA data_version`` says another connection
+    committed, so a request with no fault armed for it reads no table; one that has one takes
+    it in a write transaction (``BEGIN IMMEDIATE``), so no two workers fire the same time."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._local = threading.local()
+
+    def arm(self, client: str, fault: Fault) -> ArmedFault:
+        with self._store._writing() as connection:
+            (row,) = connection.execute(  # every row fetched: the statement is done before COMMIT
+                "INSERT INTO faults (client, path, method, status, times_left, delay_ms, retry_after) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_FAULT}",
+                (client, fault.path, fault.method, fault.status, fault.times, fault.delay_ms,
+                 fault.retry_after)).fetchall()
+        self._forget()
+        return ArmedFault(*row)
+
+    def armed(self, client: str) -> list[ArmedFault]:
+        rows = self._store._connection().execute(f"SELECT {_FAULT} FROM faults WHERE client = ? ORDER BY id",
+                                                 (client,))
+        return [ArmedFault(*row) for row in rows]
+
+    def disarm(self, client: str) -> int:
+        with self._store._writing() as connection:
+            count = connection.execute("DELETE FROM faults WHERE client = ?", (client,)).rowcount
+        self._forget()
+        return count
+
+    def take(self, client: str, method: str, path: str) -> ArmedFault | None:
+        if (client, path) not in self._armed():
+            return None
+        with self._store._writing() as connection:
+            row = connection.execute(
+                f"SELECT {_FAULT} FROM faults WHERE client = ? AND path = ? AND (method IS NULL OR method = ?) "
+                "ORDER BY id LIMIT 1", (client, path, method)).fetchone()
+            fired = None if row is None else replace(ArmedFault(*row), times_left=row[4] - 1)
+            if fired is not None and fired.times_left:
+                connection.execute("UPDATE faults SET times_left = ? WHERE id = ?", (fired.times_left, fired.id))
+            elif fired is not None:
+                connection.execute("DELETE FROM faults WHERE id = ?", (fired.id,))
+        self._forget()
+        return fired
+
+    def _armed(self) -> frozenset[tuple[str, str]]:
+        """The (client, path) pairs with a fault, as this thread's connection last read them;
+        read again only when another connection has committed since."""
+        connection = self._store._connection()
+        local = self._local
+        data_version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if getattr(local, "connection", None) is not connection or data_version != local.data_version:
+            local.armed = frozenset(connection.execute("SELECT DISTINCT client, path FROM faults"))
+            local.connection, local.data_version = connection, data_version
+        return local.armed
+
+    def _forget(self) -> None:
+        """After a write on this thread's connection, which does not move its own data_version."""
+        self._local.connection = None
+
+
 class SqliteStore:
     shared_between_processes = True
 
@@ -61,12 +175,15 @@ class SqliteStore:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._local = threading.local()
+        self.clients = SqliteClients(self)
+        self.faults = SqliteFaults(self)
         # Creates the file and the tables, or fails now; then closes, since a connection open in
         # the main process when the workers fork would leave them without locks of their own.
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(SCHEMA)
+            connection.executescript(TESTING_SCHEMA)
         finally:
             connection.close()
 

@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import requests
+from click.testing import CliRunner
+
+from mock_server.cli import main
 
 from ..support import BALANCES, DEMO, HISTORY, TOKEN
 from ..support.mock import CLI, start_server
@@ -97,3 +100,9 @@ def test_console_script_runs():
     script = Path(sys.executable).with_name("balances-mock")
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "serve" in result.stdout
+
+
+def test_a_history_the_scenario_cannot_have_is_a_usage_error():
+    result = CliRunner().invoke(main, ["serve", "--scenario", "empty", "--entries", "5"])
+    assert result.exit_code == 2 and result.exception is not None and "Traceback" not in result.output
+    assert "Invalid value for '--entries': the empty scenario has no currencies" in result.output

@@ -3,7 +3,8 @@
 One home for each: paths and secrets (here), signed tokens (``tokens``), assertions on
 answers (``assertions``), the mock in-process and as a process (``mock``), the contract
 suite run against a URL (``contract``), the deliberately broken servers (``variants``), a
-throw-away redis-server (``redis``) and the sandbox booked and its books checked (``sandbox``).
+throw-away redis-server (``redis``), the three state stores opened afresh (``stores``) and the
+sandbox booked and its books checked (``sandbox``).
 """
 
 from __future__ import annotations

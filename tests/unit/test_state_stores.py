@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 
 from mock_server.errors import ApiError
 from mock_server.ledger import REFERENCE_TIME, Entry
@@ -20,6 +19,7 @@ from mock_server.sandbox import MAX_MICRO, Booked, Outcome, Tail, Transaction, b
 from mock_server.state import StateUrlError, Store, open_store
 
 from ..support.redis import redis_server
+from ..support.stores import KINDS, open_fresh
 
 ACCOUNT = "demo@0123456789abcdef"
 OTHER = "qa@fedcba9876543210"
@@ -33,16 +33,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=KINDS)
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:
-    if request.param == "memory":
-        opened = open_store("memory://")
-    elif request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path / 'state.db'}")
-    else:
-        url = request.getfixturevalue("redis_url")
-        redis.Redis.from_url(url).flushdb()
-        opened = open_store(f"{url}/0")
+    opened = open_fresh(request.param, tmp_path, lambda: request.getfixturevalue("redis_url"))
     yield opened
     opened.close()
 
