@@ -412,3 +412,34 @@ def test_with_the_journal_off_its_paths_say_so_and_nothing_is_recorded(clock):
         assert_conforms(answer)
     assert mock.app.journal is None  # type: ignore[attr-defined]
     assert_envelope(mock.get(REQUESTS), 401, "authentication_failed")  # still the control API's rules first
+
+
+# -- with the sandbox's other testing tools -------------------------------------------------
+
+def test_an_armed_fault_answers_and_the_request_is_still_judged_and_its_wait_checked(mock, clock, token):
+    fault = mock.post("/__sandbox/faults", token, json={"path": HISTORY, "status": 429, "times": 2, "retry_after": 3})
+    assert fault.status_code == 201, fault.text
+    assert mock.get(HISTORY, token, params={"limit": 0}).status_code == 429
+    clock.now += 1
+    assert mock.get(HISTORY, token).status_code == 429
+    clock.now += 3
+    assert mock.get(HISTORY, token).status_code == 200
+    invalid, hasty, patient = entries(mock, token)[-3:]
+    assert (invalid["status"], [v["code"] for v in invalid["verdict"]["violations"]]) == (429, ["invalid_request"])
+    assert invalid["response_headers"]["retry-after"] == "3"
+    assert hasty["verdict"] == {"valid": True, "violations": [], "retry": {
+        "after": invalid["seq"], "status": 429, "retry_after_s": 3, "waited_s": 1.0, "ok": False}}
+    assert patient["verdict"]["retry"] == {"after": hasty["seq"], "status": 429, "retry_after_s": 3,
+                                           "waited_s": 3.0, "ok": True}
+
+
+def test_a_created_client_has_a_journal_of_its_own(mock, token):
+    created = mock.post("/__sandbox/clients", token, json={})
+    assert created.status_code == 201, created.text
+    credentials = (created.json["client_id"], created.json["client_secret"])
+    own = mock.token(credentials)
+    assert mock.get(BALANCES, own).status_code == 200
+    seen = entries(mock, own)
+    assert [(e["client_id"], e["path"]) for e in seen] == [(credentials[0], TOKEN), (credentials[0], BALANCES)]
+    assert credentials[1].encode() not in stored(mock, credentials[0])
+    assert all(e["client_id"] == "demo" for e in entries(mock, token))
