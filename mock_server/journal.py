@@ -2,9 +2,9 @@
 client to read back through ``GET /__sandbox/requests`` (``spec/sandbox.yaml`` says what a
 client sees; this module says how it gets there).
 
-Recording must not slow the API down. A request keeps its entry, serialized (a client repeats
-its requests, so that is mostly a lookup: see ``Entries``), and its worker writes entries in
-batches every ``INTERVAL``: the request that finds a batch due writes it (``batching``: a
+Recording must not slow the API down. A request keeps a small tuple, its kind serialized (a
+client repeats its requests, so that is mostly a lookup: see ``Entries``), and its worker writes
+them in batches every ``INTERVAL``: the request that finds a batch due writes it (``batching``: a
 thread would cost more), compressed, in one store transaction (SQLite) or one round trip
 (Redis). The store numbers the entries as it commits them (``state.JournalStore``).
 
@@ -65,11 +65,11 @@ SECRET_NAME = re.compile("secret|password|token", re.IGNORECASE)
 """A header, form field or JSON key named like this holds a secret, and is never recorded."""
 BODILESS = frozenset({"GET", "HEAD"})
 
-Record = tuple[str, bytes]
-"""What a request keeps for the writer: its client id and its stored entry, serialized. Bytes,
-not the request's own strings: holding on to those (let alone the environ, the request or the
-response) until the batch is written cost a busy worker more than serializing at once, which a
-client repeating its requests makes cheap (see ``Entries``)."""
+Record = tuple[str, int, int, bytes]
+"""What a request keeps for the writer: its client id, arrival and time taken (whole
+microseconds) and its kind, serialized (``Entries``). Not the request's own strings: holding on
+to those (let alone the environ, the request or the response) until the batch is written cost a
+busy worker more than serializing at once, which a client repeating its requests makes a lookup."""
 
 
 class Journal:
@@ -117,10 +117,10 @@ class Journal:
                     return
                 violations = self._judge.violations(request, state)
             method = environ["REQUEST_METHOD"]
-            kind = (method, environ["PATH_INFO"], environ.get("QUERY_STRING", ""), self._entries.headers(environ),
+            kind = (method, environ["PATH_INFO"], environ.get("QUERY_STRING", ""), *self._entries.headers(environ),
                     None if method in BODILESS else _body(request), response.status_code, tuple(response.headers),
                     violations)
-            record = (client, self._entries.serialized(state.arrival, duration, kind))
+            record = (client, int(state.arrival * 1_000_000), int(duration * 1_000_000), self._entries.kind(kind))
             writer = self._writer
             if writer is not None:
                 writer.add(record)
@@ -345,42 +345,45 @@ def _body(request: Request) -> bytes | None:
 
 # -- records to stored entries -------------------------------------------------------------
 
-STORED = ("arrival_us", "duration_us", "method", "path", "query", "headers", "body", "status", "response_headers",
-          "violations")
-"""The fields of a stored entry, in the order it keeps them (a list, not an object: a third of
-the bytes); times in whole microseconds (an integer is written faster than a float). The client
-is its chunk's; the number, the time as text and the retry check are the reader's to derive."""
+KIND = ("method", "path", "query", "headers", "body", "status", "response_headers", "violations")
+"""The fields of a request but for when it came and how long it took: its kind. A stored chunk
+is ``{"kinds": [...], "entries": [[arrival_us, duration_us, kind index], ...]}``, each kind a
+list of these fields: a client repeats its requests, so a chunk holds few kinds and many
+entries, and a third of a kilobyte per request becomes a dozen bytes."""
 KINDS_KEPT = 1024
-"""Distinct requests whose entry, but for its arrival and duration, is kept serialized."""
+"""Distinct kinds of request a worker keeps serialized."""
 KNOWN_HEADERS = 64
 """Header names a worker looks up in each environ before searching it in full."""
-Kind = tuple[str, str, str, tuple[tuple[str, str], ...], "bytes | None", int, tuple[tuple[str, str], ...],
-             "tuple[Violation, ...]"]
-"""A request but for when it came and how long it took: method, path and query (WSGI strings),
-headers, body, status, response headers, violations."""
+NAME_VERSIONS_KEPT = 16
+"""Versions of those names kept: a request uses the newest as it is recorded."""
+Kind = tuple[Any, ...]
+"""(method, path, query (WSGI strings), header names' version, header values, body, status,
+response headers, violations): what ``Journal.record`` hands ``Entries.kind``."""
 
 
 class Entries:
-    """Requests as stored entries: secrets redacted, serialized; and in chunks, compressed (a
-    chunk of look-alike requests shrinks twenty-fold, and the store writes a page, not a chain of
-    them).
+    """Requests as stored entries: secrets redacted, serialized once per kind of request, and in
+    chunks, compressed (the store writes a page, not a chain of them).
 
     A client sends the same request again and again (the same token, path and query, answered
     the same), so what a request has but for its arrival and duration is serialized once per
-    kind: that, on the request's thread, costs less than keeping the request's strings for the
+    kind: a lookup on the request's thread, cheaper than keeping the request's strings for the
     writer.
     """
 
     def __init__(self) -> None:
-        self._known: tuple[tuple[str, str], ...] = ()
-        """The header keys seen in environs (``HTTP_*``, ``CONTENT_*``), each with its name, in
-        the order first seen."""
+        self._known: tuple[int, tuple[str, ...]] = (0, ())
+        """The header keys seen in environs (``HTTP_*``, ``CONTENT_*``), in the order first seen,
+        and their version (one attribute: a thread reads both as they were)."""
+        self._names: dict[int, tuple[str, ...]] = {0: ()}
+        """The header names of the latest versions, in lower case: a kind says which its values follow."""
         self._others = -1
         """How many keys that are no header the last environ searched in full had."""
         self._kinds: dict[Kind, bytes] = {}
 
-    def headers(self, environ: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-        """The request's headers from its WSGI environ, names in lower case.
+    def headers(self, environ: Mapping[str, Any]) -> tuple[int, tuple[str | None, ...]]:
+        """The request's headers from its WSGI environ: the version of the header names, and the
+        value of each name (None: not sent).
 
         Granian copies the whole OS environment into every environ (about 60 keys), so finding
         the headers among them was the dearest part of recording. Instead, the header keys seen
@@ -388,57 +391,70 @@ class Entries:
         searched in full (the server's own, which do not change), it has no header not seen
         before, else it is searched in full.
         """
-        found = tuple([(name, environ[key]) for key, name in self._known if key in environ])
-        if len(environ) - len(found) != self._others:
-            self._search(environ)
-            found = tuple([(name, environ[key]) for key, name in self._known if key in environ])
-        return found
+        version, keys = self._known
+        values = tuple([environ.get(key) for key in keys])
+        if len(environ) - len(values) + values.count(None) != self._others:
+            version, keys = self._search(environ)
+            values = tuple([environ.get(key) for key in keys])
+        return version, values
 
-    def _search(self, environ: Mapping[str, Any]) -> None:
+    def _search(self, environ: Mapping[str, Any]) -> tuple[int, tuple[str, ...]]:
         """Learn the header keys of ``environ``, and how many keys it has that are not headers."""
-        known = dict(self._known)
+        version, known = self._known
+        keys = dict.fromkeys(known)
         others = 0
         for key in environ:
-            if key.startswith("HTTP_"):
-                known.setdefault(key, key[5:].replace("_", "-").lower())
-            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                known.setdefault(key, key.replace("_", "-").lower())
+            if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                keys.setdefault(key)
             else:
                 others += 1
-        if len(known) > KNOWN_HEADERS:  # clients sending ever new headers: keep this request's
-            known = {key: name for key, name in known.items() if key in environ}
-        self._known, self._others = tuple(known.items()), others
+        if len(keys) > KNOWN_HEADERS:  # clients sending ever new headers: keep this request's
+            keys = {key: None for key in keys if key in environ}
+        if tuple(keys) != known:
+            version += 1
+            self._names[version] = tuple((key[5:] if key.startswith("HTTP_") else key).replace("_", "-").lower()
+                                         for key in keys)
+            self._names.pop(version - NAME_VERSIONS_KEPT, None)
+            self._known = (version, tuple(keys))
+        self._others = others
+        return self._known
 
-    def serialized(self, arrival: float, duration: float, kind: Kind) -> bytes:
-        """A request as the store keeps it (``STORED``), as JSON."""
-        if kind[-1]:  # violations, which are dicts: such a kind is rare, and not kept
-            rest = self._rest(*kind)
-        else:
-            rest = self._kinds.get(kind)
-            if rest is None:
-                if len(self._kinds) >= KINDS_KEPT:
-                    self._kinds.clear()
-                rest = self._kinds[kind] = self._rest(*kind)
-        return b"[%d,%d,%s]" % (arrival * 1_000_000, duration * 1_000_000, rest)
+    def kind(self, kind: Kind) -> bytes:
+        """A kind of request as the store keeps it (``KIND``), serialized: a lookup, but the first
+        time, or for a request with violations (rare, and dicts cannot be looked up)."""
+        if kind[-1]:
+            return self._serialized(*kind)
+        found = self._kinds.get(kind)
+        if found is None:
+            if len(self._kinds) >= KINDS_KEPT:
+                self._kinds.clear()
+            found = self._kinds[kind] = self._serialized(*kind)
+        return found
+
+    def _serialized(self, method: str, path: str, query: str, version: int, values: tuple[str | None, ...],
+                    body: bytes | None, status: int, response_headers: tuple[tuple[str, str], ...],
+                    violations: tuple[Violation, ...]) -> bytes:
+        """A kind's fields, secrets redacted, as a JSON list."""
+        sent = {name: value for name, value in zip(self._names[version], values, strict=True)
+                if value is not None and (value or not name.startswith("content-"))}
+        answered = {name.lower(): value for name, value in response_headers}
+        return orjson.dumps([method, _text(path), redact_form(_text(query)), redact_headers(sent), redact_body(body),
+                             status, answered, violations])
 
     @staticmethod
     def chunks(records: Iterable[Record]) -> list[tuple[str, int, bytes]]:
-        """Each client's entries as one chunk, in the order they came."""
-        grouped: dict[str, list[bytes]] = {}
-        for client_id, entry in records:
-            grouped.setdefault(client_id, []).append(entry)
-        return [(client_id, len(entries), zlib.compress(b"[" + b",".join(entries) + b"]", 1))
-                for client_id, entries in grouped.items()]
-
-    @staticmethod
-    def _rest(method: str, path: str, query: str, headers: tuple[tuple[str, str], ...], body: bytes | None,
-              status: int, response_headers: tuple[tuple[str, str], ...], violations: tuple[Violation, ...]) -> bytes:
-        """The fields after arrival and duration, secrets redacted, as JSON without brackets."""
-        answered = {name.lower(): value for name, value in response_headers}
-        sent = {name: value for name, value in headers if value or not name.startswith("content-")}
-        fields = [method, _text(path), redact_form(_text(query)), redact_headers(sent), redact_body(body), status,
-                  answered, violations]
-        return orjson.dumps(fields)[1:-1]
+        """Each client's records as one chunk, in the order they came."""
+        grouped: dict[str, tuple[dict[int, int], list[bytes], list[bytes]]] = {}
+        for client_id, arrival, duration, kind in records:
+            indexes, kinds, entries = grouped.setdefault(client_id, ({}, [], []))
+            index = indexes.get(id(kind))  # the same kind is the same bytes (see ``kind``), alive while in a record
+            if index is None:
+                index = indexes[id(kind)] = len(kinds)
+                kinds.append(kind)
+            entries.append(b"[%d,%d,%d]" % (arrival, duration, index))
+        return [(client_id, len(entries), zlib.compress(
+                    b'{"kinds":[%s],"entries":[%s]}' % (b",".join(kinds), b",".join(entries)), 1))
+                for client_id, (_, kinds, entries) in grouped.items()]
 
 
 def _text(wsgi: str) -> str:
@@ -523,13 +539,14 @@ def stored_entries(client_id: str, lowest: int, kept_chunks: Iterable[Chunk]) ->
     number and what its answer's ``Retry-After`` asked for, in the order of their numbers."""
     entries = []
     for chunk in kept_chunks:
-        for offset, fields in enumerate(orjson.loads(zlib.decompress(chunk.entries))):
+        stored = orjson.loads(zlib.decompress(chunk.entries))
+        kinds = stored["kinds"]
+        for offset, (arrival_us, duration_us, index) in enumerate(stored["entries"]):
             seq = chunk.first + offset
             if seq >= lowest:
-                entry = dict(zip(STORED, fields, strict=True))
+                entry = dict(zip(KIND, kinds[index], strict=True))
                 entry["seq"], entry["client_id"] = seq, client_id
-                entry["arrival"] = entry["arrival_us"] / 1_000_000
-                entry["duration_ms"] = round(entry["duration_us"] / 1000, 3)
+                entry["arrival"], entry["duration_ms"] = arrival_us / 1_000_000, round(duration_us / 1000, 3)
                 entry["retry_after"] = retry_after(entry["response_headers"].get("retry-after"), entry["arrival"])
                 entries.append(entry)
     entries.sort(key=lambda entry: entry["seq"])

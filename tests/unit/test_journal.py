@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+import zlib
 from typing import Any
 
+import orjson
 import pytest
 
 from mock_server.batching import BatchWriter
@@ -119,28 +121,47 @@ ENVIRON = {"PATH": "/usr/bin", "HOME": "/root", "wsgi.version": (1, 0), "REQUEST
            "CONTENT_LENGTH": "", "HTTP_HOST": "127.0.0.1:8000", "HTTP_AUTHORIZATION": "Basic ZGVtbzpz"}
 
 
+def stored_headers(entries: Entries, environ: dict[str, Any]) -> dict[str, str]:
+    """The headers a kind of request keeps for ``environ``."""
+    kind = entries.kind(("GET", "/", "", *entries.headers(environ), None, 200, (), ()))
+    return orjson.loads(kind)[3]
+
+
 def test_headers_are_found_among_the_servers_keys_and_a_new_one_is_not_missed():
     entries = Entries()
-    assert entries.headers(ENVIRON) == (("content-type", "application/x-www-form-urlencoded"), ("content-length", ""),
-                                        ("host", "127.0.0.1:8000"), ("authorization", "Basic ZGVtbzpz"))
-    assert entries.headers({**ENVIRON, "HTTP_X_TRACE_ID": "t-1"})[-1] == ("x-trace-id", "t-1")
+    assert stored_headers(entries, ENVIRON) == {"content-type": "application/x-www-form-urlencoded",
+                                                "host": "127.0.0.1:8000", "authorization": "Basic [redacted]"}
+    assert stored_headers(entries, {**ENVIRON, "HTTP_X_TRACE_ID": "t-1"})["x-trace-id"] == "t-1"
     without_host = {key: value for key, value in ENVIRON.items() if key != "HTTP_HOST"}
-    assert ("host", "127.0.0.1:8000") not in entries.headers(without_host)
-    assert entries.headers({**without_host, "HTTP_X_NEW": "n"})[-1] == ("x-new", "n")
+    assert "host" not in stored_headers(entries, without_host)
+    assert stored_headers(entries, {**without_host, "HTTP_X_NEW": "n", "HTTP_X_EMPTY": ""})["x-new"] == "n"
+    assert stored_headers(entries, {**ENVIRON, "HTTP_X_EMPTY": ""})["x-empty"] == ""  # sent empty: kept
+
+
+def test_a_client_inventing_header_names_costs_bounded_memory():
+    entries = Entries()
+    for n in range(200):
+        assert stored_headers(entries, {**ENVIRON, f"HTTP_X_{n}": str(n)})[f"x-{n}"] == str(n)
+    assert len(entries._names) <= 16 and len(entries._known[1]) <= 65
 
 
 def test_an_entry_is_read_back_as_written_with_its_number_and_secrets_redacted():
     entries = Entries()
-    kind = ("POST", "/o/token/", "a=1&client_secret=q", entries.headers(ENVIRON), b"client_secret=s&x=1", 401,
+    violation = {"code": "invalid_client", "message": "Client authentication failed.", "details": {}}
+    kind = ("POST", "/o/token/", "a=1&client_secret=q", *entries.headers(ENVIRON), b"client_secret=s&x=1", 401,
             (("Content-Type", "application/json"), ("WWW-Authenticate", 'Basic realm="balances-mock"')),
-            ({"code": "invalid_client", "message": "Client authentication failed.", "details": {}},))
-    first = entries.serialized(1_795_000_000.25, 0.0012345, kind)
-    again = entries.serialized(1_795_000_001.0, 0.002, (*kind[:-1], ()))
-    client, count, blob = Entries.chunks([("demo", first), ("other", b"[0,0]"), ("demo", again)])[0]
-    assert (client, count) == ("demo", 2)
-    read = stored_entries("demo", 7, [Chunk(7, 2, blob)])
+            (violation,))
+    first = ("demo", 1_795_000_000_250_000, 1234, entries.kind(kind))
+    valid = entries.kind((*kind[:-1], ()))
+    assert entries.kind((*kind[:-1], ())) is valid  # a kind is serialized once
+    records = [first, ("other", 0, 0, valid), ("demo", 1_795_000_001_000_000, 2000, valid),
+               ("demo", 1_795_000_002_000_000, 2000, valid)]
+    client, count, blob = Entries.chunks(records)[0]
+    assert (client, count) == ("demo", 3)
+    assert len(orjson.loads(zlib.decompress(blob))["kinds"]) == 2  # each kind once in a chunk
+    read = stored_entries("demo", 7, [Chunk(7, 3, blob)])
     check_retries(read)
-    assert [e["seq"] for e in read] == [7, 8]
+    assert [e["seq"] for e in read] == [7, 8, 9]
     assert shown(read[0]) == {
         "seq": 7, "time": "2026-11-18T11:06:40.250Z", "client_id": "demo", "method": "POST", "path": "/o/token/",
         "query": "a=1&client_secret=[redacted]",
@@ -148,15 +169,17 @@ def test_an_entry_is_read_back_as_written_with_its_number_and_secrets_redacted()
                     "authorization": "Basic [redacted]"},
         "body": "client_secret=[redacted]&x=1", "status": 401, "duration_ms": 1.234,
         "response_headers": {"content-type": "application/json", "www-authenticate": 'Basic realm="balances-mock"'},
-        "verdict": {"valid": False, "violations": list(kind[-1]), "retry": None}}
+        "verdict": {"valid": False, "violations": [violation], "retry": None}}
     assert shown(read[1])["verdict"] == {"valid": True, "violations": [], "retry": None}
-    assert [e["seq"] for e in stored_entries("demo", 8, [Chunk(7, 2, blob)])] == [8]  # 7 is forgotten
+    assert shown(read[2])["time"] == "2026-11-18T11:06:42.000Z"
+    assert [e["seq"] for e in stored_entries("demo", 9, [Chunk(7, 3, blob)])] == [9]  # 7 and 8 are forgotten
 
 
 def test_a_path_and_query_sent_as_utf_8_read_back_as_text():
+    entries = Entries()
     path, query = "/café/".encode().decode("latin-1"), "q=é".encode().decode("latin-1")  # as WSGI hands them over
-    serialized = Entries().serialized(0.0, 0.0, ("GET", path, query, (), None, 404, (), ()))
-    read = stored_entries("c", 1, [Chunk(1, 1, Entries.chunks([("c", serialized)])[0][2])])
+    kind = entries.kind(("GET", path, query, *entries.headers({}), None, 404, (), ()))
+    read = stored_entries("c", 1, [Chunk(1, 1, Entries.chunks([("c", 0, 0, kind)])[0][2])])
     assert (read[0]["path"], read[0]["query"]) == ("/café/", "q=é")
 
 
