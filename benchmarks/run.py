@@ -5,7 +5,7 @@ access log costs, then its scaling to a million entries. One command, real load,
     python benchmarks/run.py --duration 3 --markdown BENCHMARKS.md
     python benchmarks/run.py --only access-log    # the access log's part alone, about 35 s
     python benchmarks/run.py --only sandbox       # the sandbox's part alone, about 2 minutes
-    python benchmarks/run.py --only journal       # the request journal's part alone, about 40 s
+    python benchmarks/run.py --only journal       # the request journal's part alone, under a minute
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
