@@ -171,7 +171,8 @@ class SpecRule(Rule):
 class PipelineFlask(Flask):
     """A Flask that dispatches every request through one list of steps (``request_steps``)
     instead of hooks that run in the order they were registered, then a view; its routes
-    answer exactly the spec's methods."""
+    answer exactly the spec's methods. With a journal, each answer (a step's, or a refusal's
+    from the error handlers) is handed to it, with the state the steps left."""
 
     url_rule_class = SpecRule
 

@@ -13,7 +13,8 @@ change is a pure ``Decision`` (``sandbox.py``) that the store runs atomically ag
 current tail: no lost update, no double spend, in any number of processes.
 
 Beside the accounts, a store keeps the clients created and the faults armed through the
-control API (``clients`` and ``faults``, see ``testing.py``).
+control API (``clients`` and ``faults``, see ``testing.py``), and in the same place the request
+journal (``JournalStore``, opened with ``open_journal``).
 """
 
 from __future__ import annotations
