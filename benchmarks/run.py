@@ -5,6 +5,7 @@ access log costs, then its scaling to a million entries. One command, real load,
     python benchmarks/run.py --duration 3 --markdown BENCHMARKS.md
     python benchmarks/run.py --only access-log    # the access log's part alone, about 35 s
     python benchmarks/run.py --only sandbox       # the sandbox's part alone, about 2 minutes
+    python benchmarks/run.py --only journal       # the request journal's part alone, under a minute
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
@@ -222,6 +223,10 @@ READS_PER_BOOKING = 4
 ACCESS_LOG_SECONDS = 2
 """Seconds per run of the access-log comparison (or --duration if shorter): it compares two
 servers measured in turn, so short runs do, and the part stays well under a minute."""
+JOURNAL_ON = "balances-mock (journal on)"
+JOURNAL_OFF = "balances-mock --no-journal"
+JOURNAL_SECONDS = 3
+"""Seconds per run of the journal comparison (or --duration if shorter), as for the access log."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,7 @@ class Scaled:
 @click.option("--scale", default="1000,100000,1000000", show_default=True, help="Ledger sizes to scale to.")
 @click.option("--no-prism", is_flag=True, help="Skip Stoplight Prism.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here.")
-@click.option("--only", type=click.Choice(["access-log", "sandbox"]),
+@click.option("--only", type=click.Choice(["access-log", "sandbox", "journal"]),
               help="Run only this part, for a quick check of it.")
 def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None,
          only: str | None) -> None:
@@ -277,6 +282,9 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     if only == "sandbox":
         say_targets(say, sandbox_part(bench, say))
         return
+    if only == "journal":
+        say_targets(say, journal_part(bench, say))
+        return
 
     # The mock first: the ceiling answers the bodies it sends.
     results, bodies = measure_mock(bench)
@@ -291,6 +299,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     say(f"## Throughput and latency ({connections} connections, wrk -t1, median of 3 runs of {duration} s)", "",
         throughput_table(results), "")
     access_log_verdicts = access_log_part(bench, say)
+    journal_verdicts = journal_part(bench, say)
     sandbox_verdicts = sandbox_part(bench, say)
 
     say(f"## Scaling with the ledger ({connections} connections, median of 3 runs of {duration} s)", "")
@@ -299,7 +308,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
 
     largest = scaled[-1]
     reproducible = serves_the_same_bytes(bench, largest)
-    say_targets(say, throughput_targets(results) + access_log_verdicts + sandbox_verdicts
+    say_targets(say, throughput_targets(results) + access_log_verdicts + journal_verdicts + sandbox_verdicts
                 + scaling_targets(largest, reproducible))
 
     if markdown is not None:
@@ -319,6 +328,18 @@ def access_log_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, b
         f"of {seconds} s)", "", access_log_table(loads), "",
         f"The logged mock printed {lines:,} access-log lines, read as they came.", "")
     return access_log_targets(loads)
+
+
+def journal_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool, str]]:
+    """The mock recording every request in its journal (the default) against ``--no-journal``:
+    the section, and its target."""
+    seconds = min(JOURNAL_SECONDS, bench.duration)
+    loads, recorded = measure_journal(bench, seconds)
+    say(f"## The request journal ({bench.connections} connections, wrk -t1, the two servers in turn, median of 3 "
+        f"runs of {seconds} s)", "", journal_table(loads), "",
+        f"The recording mock's journal held {recorded:,} requests at the end (it keeps the last 10,000), read "
+        "through GET /__sandbox/requests as a client reads it.", "")
+    return journal_targets(loads)
 
 
 def sandbox_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool, str]]:
@@ -366,6 +387,21 @@ def measure_access_log(bench: Bench, seconds: int) -> tuple[dict[tuple[str, str]
         loud.wait_for_line(marker, start=before)
         time.sleep(2 * LOG_INTERVAL)  # the other worker's last lines: written within one interval
         return results, sum('query="' in line for line in loud.output)
+
+
+def measure_journal(bench: Bench, seconds: int) -> tuple[dict[tuple[str, str], Load], int]:
+    """The mock as it starts by default, journal on (a temporary SQLite state, two workers),
+    against the same mock with ``--no-journal``, on both endpoints; and how many requests the
+    recording one's journal holds at the end."""
+    with started(bench.mock_command) as recording, started([*bench.mock_command, "--no-journal"]) as silent:
+        auth = {"Authorization": f"Bearer {token(recording.url)}"}
+        results = {}
+        for name, path in ENDPOINTS.items():
+            loads = wrk_turn_about({JOURNAL_ON: recording.url + path, JOURNAL_OFF: silent.url + path}, seconds,
+                                   bench.connections, auth)
+            results.update({(server, name): load for server, load in loads.items()})
+        page = requests.get(f"{recording.url}/__sandbox/requests", params={"limit": 1}, headers=auth, timeout=30)
+        return results, page.json()["total"]
 
 
 def measure_booked_reads(bench: Bench) -> tuple[dict[tuple[str, str], Load], int, int, tuple[float, float]]:
@@ -531,6 +567,15 @@ def access_log_table(results: dict[tuple[str, str], Load]) -> str:
     return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "logged / quiet"], rows)
 
 
+def journal_table(results: dict[tuple[str, str], Load]) -> str:
+    rows = []
+    for name, path in ENDPOINTS.items():
+        on, off = results[(JOURNAL_ON, name)], results[(JOURNAL_OFF, name)]
+        rows.append([path, JOURNAL_ON, *on.cells(), f"{on.requests_per_second / off.requests_per_second:.2f}x"])
+        rows.append([path, JOURNAL_OFF, *off.cells(), ""])
+    return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "on / off"], rows)
+
+
 def scaling_table(scaled: list[Scaled]) -> str:
     rows = []
     for size in scaled:
@@ -566,6 +611,14 @@ def access_log_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, 
     ratios = {name: results[(LOGGED, name)].requests_per_second / results[(QUIET, name)].requests_per_second
               for name in ENDPOINTS}
     return [("access log costs at most 10% (default >= 0.9x --quiet)", min(ratios.values()) >= 0.9,
+             ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))]
+
+
+def journal_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, bool, str]]:
+    """The journal is on by default, so it must cost little: within 10% of --no-journal on every endpoint."""
+    ratios = {name: results[(JOURNAL_ON, name)].requests_per_second / results[(JOURNAL_OFF, name)].requests_per_second
+              for name in ENDPOINTS}
+    return [("journal costs at most 10% of reads (default >= 0.9x --no-journal)", min(ratios.values()) >= 0.9,
              ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))]
 
 

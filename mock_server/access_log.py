@@ -14,11 +14,11 @@ lines and writes them in one call every ``INTERVAL``.
 from __future__ import annotations
 
 import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
+
+from .batching import BatchWriter
 
 LINE = '%s "%s %s" query="%s" %s %.1fms\n'
 """Client address, method, path, query string, status and time in the app, as granian's
@@ -33,20 +33,14 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class AccessLog:
-    """WSGI middleware writing one line per request to ``stream`` (default: ``sys.stdout``).
-
-    The writing thread starts with the first request, so it runs in each worker and not in
-    the main process the workers fork from. It is not a daemon: when a worker stops (SIGTERM,
-    Ctrl-C), the interpreter waits for it once the worker's main thread has ended, which is
-    after the requests in flight have finished, and it writes their lines before it ends.
-    """
+    """WSGI middleware writing one line per request to ``stream`` (default: ``sys.stdout``),
+    in batches (``batching.BatchWriter``: a worker's last lines are written as it stops)."""
 
     def __init__(self, app: WSGIApp, stream: TextIO | None = None) -> None:
         self.app = app
         self.stream = stream
-        self._pending: deque[tuple[str, str, str, str, str, float]] = deque()  # appends are thread-safe
-        self._writing = threading.Lock()
-        self._writer: threading.Thread | None = None
+        self._lines: BatchWriter[tuple[str, str, str, str, str, float]] = BatchWriter(
+            self._write, INTERVAL, CAPACITY, "access-log")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -60,38 +54,19 @@ class AccessLog:
         try:
             return self.app(environ, start)
         finally:
-            self._pending.append((environ["REMOTE_ADDR"], environ["REQUEST_METHOD"], environ["PATH_INFO"],
-                                  environ["QUERY_STRING"], status, time.perf_counter() - started))
-            if self._writer is None:
-                self._start_writer()
-            if len(self._pending) >= CAPACITY:
-                self.write()
+            self._lines.add((environ["REMOTE_ADDR"], environ["REQUEST_METHOD"], environ["PATH_INFO"],
+                             environ["QUERY_STRING"], status, time.perf_counter() - started))
 
     def write(self) -> None:
-        """Write the pending lines, oldest first, in one call."""
-        with self._writing:
-            pending = self._pending
-            if not pending:
-                return
-            text = "".join(LINE % (*fields, seconds * 1000)
-                           for *fields, seconds in (pending.popleft() for _ in range(len(pending))))
-            stream = self.stream or sys.stdout
-            try:
-                stream.write(text)
-                stream.flush()
-            except (OSError, ValueError):  # the terminal or pipe is gone: requests must not fail for it
-                pass
+        """Write the pending lines now."""
+        self._lines.flush()
 
-    def _start_writer(self) -> None:
-        with self._writing:
-            if self._writer is None:
-                # daemon=False outright: a thread started from granian's request thread would
-                # otherwise inherit that thread's daemon flag, and die with its lines unwritten
-                self._writer = threading.Thread(target=self._write_until_exit, name="access-log", daemon=False)
-                self._writer.start()
-
-    def _write_until_exit(self) -> None:
-        main = threading.main_thread()
-        while main.is_alive():
-            main.join(INTERVAL)
-            self.write()
+    def _write(self, batch: list[tuple[str, str, str, str, str, float]]) -> None:
+        """The batch's lines, oldest first, in one call."""
+        text = "".join(LINE % (*fields, seconds * 1000) for *fields, seconds in batch)
+        stream = self.stream or sys.stdout
+        try:
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError):  # the terminal or pipe is gone: requests must not fail for it
+            pass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -14,13 +16,15 @@ from .auth import BearerAuth, TokenService, token_view
 from .control import ClientDefaults, Control
 from .errors import register_error_handlers
 from .faults import Faults
-from .pipeline import PipelineFlask, Route, request_steps, response_steps
+from .journal import Journal
+from .pipeline import PipelineFlask, Route, request_steps, response_steps, routing
 from .rate_limits import RateLimit
 from .registry import ClientRegistry
 from .settings import Settings
 from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, oauth_scopes, secured_operations, spec_path
-from .state import Store, open_store
+from .state import Store, open_journal, open_store
 from .validation import RequestValidation, SpecValidator
+from .verdict import Judge
 
 log = logging.getLogger("balances_mock")
 
@@ -29,13 +33,16 @@ MAX_BODY_BYTES = 64 * 1024
 """A token request or a sandbox transaction is a few hundred bytes; far larger is refused with 413."""
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+def create_app(settings: Settings | None = None, store: Store | None = None,
+               journal_clock: Callable[[], float] = time.time) -> Flask:
     """A WSGI app serving the balances API, each client from its account's deterministic ledger,
-    with the sandbox's control API unless ``settings.sandbox`` is off.
+    with the sandbox's control API unless ``settings.sandbox`` is off, and the request journal
+    unless ``settings.journal`` is off too.
 
     Everything a request needs (specs, ledgers, validators, the state store) is built here,
     once, so workers forked from this app share it and requests do no set-up work. ``store``
-    overrides ``settings.state`` (a test can hand two apps one store).
+    overrides ``settings.state`` (a test can hand two apps one store); ``journal_clock`` is the
+    wall clock the journal stamps arrivals with (a test moves its own).
     """
     settings = settings or Settings()
     spec = load_spec()
@@ -61,21 +68,31 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
                                                resources.answer)
         validators[operation.operation_id] = validator
+    sandbox_operations = []
+    if state is not None:
+        sandbox_spec = load_spec(SANDBOX_SPEC)
+        sandbox_validator = SpecValidator(sandbox_spec, base_uri=spec_path(SANDBOX_SPEC).as_uri())
+        sandbox_operations = secured_operations(sandbox_spec)
+        validators.update((operation.operation_id, sandbox_validator) for operation in sandbox_operations)
+    auth, validation = BearerAuth(tokens), RequestValidation(validators)
+    journal = None
+    if state is not None and settings.journal:
+        judge = Judge(routing(routes), auth, tokens, validation, TOKEN_PATH)
+        journal = Journal(open_journal(state, settings.journal_size), judge, batched=state.shared_between_processes,
+                          clock=journal_clock)
     if state is not None:
         armed = ArmedFaults(documented, state.faults, TOKEN_PATH)
         defaults = ClientDefaults(settings.scenario, settings.seed, frozenset(oauth_scopes(spec)))
-        control, sandbox_spec = Control(accounts, registry, defaults, armed), load_spec(SANDBOX_SPEC)
-        sandbox_validator = SpecValidator(sandbox_spec, base_uri=spec_path(SANDBOX_SPEC).as_uri())
-        for operation in secured_operations(sandbox_spec):
+        control = Control(accounts, registry, defaults, armed, journal)
+        for operation in sandbox_operations:
             routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
                                                    control.answer)
-            validators[operation.operation_id] = sandbox_validator
     faults = Faults(documented, settings.chaos, settings.seed)
     rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage) if settings.rate_limit else None
 
-    steps = request_steps(faults, routes, BearerAuth(tokens), rate_limit, RequestValidation(validators),
-                          settings.sandbox, armed.fire if armed is not None else None)
-    app = PipelineFlask(__name__, steps, response_steps(faults))
+    steps = request_steps(faults, routes, auth, rate_limit, validation, settings.sandbox,
+                          armed.fire if armed is not None else None)
+    app = PipelineFlask(__name__, steps, response_steps(faults), journal)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for endpoint, route in routes.items():
         app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)

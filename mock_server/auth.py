@@ -149,6 +149,18 @@ class TokenService:
             raise _authentication_failed("The token was not issued to a known client.")
         return grant
 
+    def signer_of(self, authorization: str | None) -> str | None:
+        """The client a bearer token was issued to if this server signed it, whether or not it
+        has expired, is valid yet or holds the scopes asked for; None for anything else. The
+        request journal files a request under it: its client can read it back."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            return self._signed_claims(token.strip())[0].client_id
+        except ApiError:
+            return None
+
     def _check_signature(self, token: str) -> tuple[Grant, float, float]:
         """(the grant, nbf, exp) of a token signed here; 401 ApiError otherwise."""
         try:
@@ -269,7 +281,7 @@ def token_view(tokens: TokenService, validator: SpecValidator, path: str) -> Cal
         if request.query_string:  # oauthlib's _raise_on_bad_post_request
             raise TokenError("invalid_request", "URL query parameters are not allowed on the token endpoint; "
                              "send every parameter in the form body.")
-        body = request.get_data(cache=False)
+        body = request.get_data()  # kept: the journal records it
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         try:
             form = validator.form(path, "post", request.content_type or "", body)

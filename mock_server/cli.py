@@ -28,11 +28,20 @@ from .rate_limits import check as check_limits
 from .sandbox_cli import sandbox
 from .scenarios import DEFAULT_ACCOUNT, SCENARIOS, length_refused
 from .server import ServerOptions, serve
-from .settings import DEFAULT_SCENARIO, DEFAULT_SEED, DEFAULT_TOKEN_TTL, DEMO_CLIENTS, Client, Settings
+from .settings import (
+    DEFAULT_JOURNAL_SIZE,
+    DEFAULT_SCENARIO,
+    DEFAULT_SEED,
+    DEFAULT_TOKEN_TTL,
+    DEMO_CLIENTS,
+    Client,
+    Settings,
+)
 from .spec import load_spec
 from .state import StateUrlError, redacted
 
 MAX_ENTRIES = 10_000_000
+MAX_JOURNAL_SIZE = 1_000_000
 
 
 def _version() -> str:
@@ -96,12 +105,17 @@ main.add_command(sandbox)
                    "[default: a SQLite file in a temporary folder, removed at exit]")
 @click.option("--no-sandbox", is_flag=True, envvar="BALANCES_MOCK_NO_SANDBOX",
               help="No control API under /__sandbox/: the mock is then indistinguishable from the real API.")
+@click.option("--journal-size", default=DEFAULT_JOURNAL_SIZE, show_default=True, envvar="BALANCES_MOCK_JOURNAL_SIZE",
+              type=click.IntRange(1, MAX_JOURNAL_SIZE),
+              help="Requests the journal (GET /__sandbox/requests) keeps, all clients together: the newest.")
+@click.option("--no-journal", is_flag=True, envvar="BALANCES_MOCK_NO_JOURNAL",
+              help="Record no requests (the journal's paths then answer 404). --no-sandbox implies it.")
 @click.option("--quiet", is_flag=True, help="No access log.")
 def serve_command(host: str, port: int, workers: int, threads: int, seed: int, scenario: str, entries: int | None,
                   fixtures_path: Path | None, clients_file: Path | None, token_secret: str | None,
                   token_ttl: int, latency_text: str | None, error_rate: float, fault_rate: float,
                   rate_limit: str | None, rate_limit_storage: str, state_url: str | None, no_sandbox: bool,
-                  quiet: bool) -> None:
+                  journal_size: int, no_journal: bool, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     refused = length_refused(scenario, entries)
@@ -116,11 +130,14 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
         settings = Settings(seed=seed, scenario=scenario, entries=entries, ledger_path=fixtures_path, clients=clients,
                             token_secret=token_secret, token_ttl=token_ttl,
                             chaos=Chaos(latency, error_rate, fault_rate), rate_limit=rate_limit,
-                            rate_limit_storage=rate_limit_storage, sandbox=not no_sandbox, state=state)
+                            rate_limit_storage=rate_limit_storage, sandbox=not no_sandbox, state=state,
+                            journal=not no_journal and not no_sandbox, journal_size=journal_size)
         workers = _workers(workers, settings)
         with _usage_error(LedgerFileError), _usage_error(StateUrlError):
             app = create_app(settings)
         options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet)
+        if app.journal is not None:  # type: ignore[attr-defined]
+            app.journal.watch_workers()  # type: ignore[attr-defined]
         serve(app, options, lambda url: _announce(url, settings, state_url))
 
 
@@ -188,6 +205,11 @@ def _announce(url: str, settings: Settings, state_url: str | None) -> None:
     if settings.sandbox:
         where = "a temporary SQLite file, removed at exit" if state_url is None else redacted(settings.state)
         click.echo(f"  sandbox: {url}/__sandbox/ (state: {where}); --no-sandbox turns it off")
+        if settings.journal:
+            click.echo(f"  journal: the last {settings.journal_size:,} requests, each client's at "
+                       f"{url}/__sandbox/requests; --no-journal turns it off")
+        else:
+            click.echo("  journal: off")
     else:
         click.echo("  sandbox: off")
     click.echo("  clients (client_id / secret: scopes):")

@@ -1,7 +1,8 @@
 """The sandbox's control API under ``/__sandbox/``, driven by ``spec/sandbox.yaml`` as api.py
 is by ``spec/openapi.yaml``: the pipeline has checked the token, the scopes and the body;
 here each operation asks the sandbox rules (``sandbox.py``) through the client's account,
-the client registry (``registry.py``) or the caller's armed faults (``armed_faults.py``).
+the client registry (``registry.py``), the caller's armed faults (``armed_faults.py``) or its
+request journal (``journal.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .scenarios import SCENARIOS, length_refused
 from .serializer import json_response
 
 if TYPE_CHECKING:
+    from .journal import Journal
     from .pipeline import RequestState
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
@@ -39,14 +41,16 @@ class ClientDefaults:
 
 
 class Control:
-    """Answers the control API's operations, each on the calling client's account."""
+    """Answers the control API's operations, each on the calling client's account (or journal:
+    None when the journal is off)."""
 
     def __init__(self, accounts: Accounts, clients: ClientRegistry, defaults: ClientDefaults,
-                 faults: ArmedFaults) -> None:
+                 faults: ArmedFaults, journal: Journal | None = None) -> None:
         self._accounts = accounts
         self._clients = clients
         self._defaults = defaults
         self._faults = faults
+        self._journal = journal
         self._handlers: dict[str, Callable[[str, RequestState], Response]] = {
             "bookTransaction": self._book,
             "getClock": lambda client, state: _clock(self._accounts.view(client).tail),
@@ -60,6 +64,9 @@ class Control:
             "listFaults": lambda client, state: json_response(
                 {"faults": [fault.to_json() for fault in self._faults.armed(client)]}),
             "disarmFaults": lambda client, state: json_response({"disarmed": self._faults.disarm(client)}),
+            "listRequests": lambda client, state: json_response(
+                self._journal_on(state).page(client, state.params or {})),
+            "clearRequests": lambda client, state: json_response({"cleared": self._journal_on(state).clear(client)}),
         }
 
     def answer(self, state: RequestState) -> Response:
@@ -100,6 +107,14 @@ class Control:
 
     def _account(self, client: str) -> Response:
         return json_response(summary(self._accounts.of(client), self._accounts.view(client)))
+
+    def _journal_on(self, state: RequestState) -> Journal:
+        """The journal; with it off, its paths are a 404 that says so."""
+        if self._journal is None:
+            path = state.request.path
+            raise ApiError(404, "not_found", f"No request journal on this server: it was started with --no-journal, "
+                           f"so {path} records nothing.", {"path": path})
+        return self._journal
 
 
 def _clock(tail: Tail) -> Response:

@@ -74,19 +74,22 @@ def _token_error(error: TokenError) -> Response:
     return json_response(body, error.status, headers)
 
 
-def _http_error(error: HTTPException) -> Response:
-    """Werkzeug's own errors (routing, malformed requests) in the envelope, never HTML."""
+def http_error(error: HTTPException, method: str, path: str) -> ApiError:
+    """Werkzeug's own errors (routing, malformed requests) as the API's, for ``method path``."""
     status = error.code or 500
     if status == 404:
-        return _api_error(not_found(request.path))
+        return not_found(path)
     if isinstance(error, MethodNotAllowed):
         allowed = sorted(error.valid_methods or ())
-        return _api_error(ApiError(
-            405, "method_not_allowed", f"Method {request.method} is not allowed on {request.path}.",
-            {"allowed_methods": allowed}, {"Allow": ", ".join(allowed)},
-        ))
+        return ApiError(405, "method_not_allowed", f"Method {method} is not allowed on {path}.",
+                        {"allowed_methods": allowed}, {"Allow": ", ".join(allowed)})
     code = "invalid_request" if status == 400 else (error.name or "error").lower().replace(" ", "_")
-    return _api_error(ApiError(status, code, error.description or error.name))
+    return ApiError(status, code, error.description or error.name)
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Werkzeug's own errors in the envelope, never HTML."""
+    return _api_error(http_error(error, request.method, request.path))
 
 
 def _unexpected(error: Exception) -> Response:

@@ -8,6 +8,7 @@ request's ``RequestState``: the token, for one, is verified once and read twice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,12 +23,16 @@ if TYPE_CHECKING:
     from .auth import BearerAuth, Grant
     from .errors import ApiError
     from .faults import Faults, Preference
+    from .journal import Journal
     from .rate_limits import RateLimit
     from .spec import Operation
     from .validation import RequestValidation
 
 CONTROL_PREFIX = "/__sandbox/"
 """The sandbox's control API: not the real API's, so never faulty on purpose nor rate limited."""
+STATE_KEY = "balances_mock.state"
+"""Where a request's ``RequestState`` is kept in its WSGI environ, for the journal to read once
+the request is answered."""
 
 
 @dataclass(slots=True)
@@ -46,6 +51,15 @@ class RequestState:
     """The query parameters, validated against the spec."""
     body: Mapping[str, Any] | None = None
     """The JSON body of an operation that takes one, validated against its spec."""
+    step: str = ""
+    """Once answered, the step that answered or raised (the journal's verdict reuses what the
+    checks found, and runs those an earlier answer skipped)."""
+    error: Exception | None = None
+    """What that step raised, if it raised."""
+    arrival: float = 0.0
+    """When the request arrived, by the journal's wall clock (with the journal on)."""
+    started: float = 0.0
+    """``time.perf_counter()`` then, for the time it took."""
 
 
 Step = Callable[[RequestState], Response | None]
@@ -157,25 +171,49 @@ class SpecRule(Rule):
 class PipelineFlask(Flask):
     """A Flask that dispatches every request through one list of steps (``request_steps``)
     instead of hooks that run in the order they were registered, then a view; its routes
-    answer exactly the spec's methods."""
+    answer exactly the spec's methods. With a journal, each answer (a step's, or a refusal's
+    from the error handlers) is handed to it, with the state the steps left."""
 
     url_rule_class = SpecRule
 
     def __init__(self, import_name: str, steps: tuple[tuple[str, Step], ...],
-                 on_response: tuple[tuple[str, ResponseStep], ...] = ()) -> None:
+                 on_response: tuple[tuple[str, ResponseStep], ...] = (), journal: Journal | None = None) -> None:
         super().__init__(import_name)
         self.steps = steps
         self.on_response = on_response
-        self._run = tuple(step for _, step in steps)
+        self.journal = journal
+        """Records every answered request on the API's paths; None: the journal is off."""
         self._run_on_response = tuple(step for _, step in on_response)
 
     def dispatch_request(self) -> Response:  # type: ignore[override]
         state = RequestState(request._get_current_object())  # type: ignore[attr-defined]
-        for step in self._run:
-            answered = step(state)
-            if answered is not None:
-                return answered
-        raise AssertionError("the last step answers every request")
+        state.request.environ[STATE_KEY] = state
+        journal = self.journal
+        if journal is not None:
+            state.arrival, state.started = journal.clock(), time.perf_counter()
+        name = ""
+        try:
+            for name, step in self.steps:  # noqa: B007 (read after the loop: the step that answered)
+                answered = step(state)
+                if answered is not None:
+                    break
+            else:
+                raise AssertionError("the last step answers every request")
+        except Exception as error:
+            state.step, state.error = name, error
+            raise
+        state.step = name
+        if journal is not None:
+            journal.record(state, answered)
+        return answered
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """A refusal's response, from the handlers errors.py registers, recorded in the journal."""
+        response = super().handle_user_exception(e)
+        state = request.environ.get(STATE_KEY)
+        if self.journal is not None and state is not None and isinstance(response, Response):
+            self.journal.record(state, response)
+        return response
 
     def process_response(self, response: Response) -> Response:
         for step in self._run_on_response:

@@ -11,6 +11,7 @@ DEFAULT_SEED = 1
 DEFAULT_SCENARIO = "default"
 """The scenario served and exported unless one is named (one of ``scenarios.SCENARIOS``)."""
 DEFAULT_TOKEN_TTL = 3600  # seconds; the value most documentation pages give
+DEFAULT_JOURNAL_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,7 @@ class Settings:
     state: str = "memory://"
     """Where the sandbox keeps what it booked (see ``state.open_store``). The CLI's default is a
     SQLite file in a temporary folder, shared by its workers."""
+    journal: bool = True
+    """The request journal (``GET /__sandbox/requests``), kept in ``state``; only with the sandbox."""
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    """Requests the journal keeps, all clients together: the newest."""

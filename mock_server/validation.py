@@ -11,7 +11,7 @@ validation once, and a fuzzer sending new ones still gets every one validated.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -169,21 +169,54 @@ class RequestValidation:
         with _refused("Invalid query parameters"):
             state.params = validator.query(path, method, request.query_string)
         if operation.headers:
-            sent = {name: request.headers[name] for name in operation.headers if name in request.headers}
             with _refused("Invalid headers"):
-                validator.headers(path, method, sent)
+                validator.headers(path, method, _sent_headers(operation.headers, request.headers))
         if operation.body:
             with _refused("Invalid request body"):
-                state.body = validator.json(path, method, request.content_type or "", request.get_data(cache=False))
+                state.body = validator.json(path, method, request.content_type or "", request.get_data())
+
+    def violations(self, state: RequestState) -> list[ApiError]:
+        """Each part of the request the spec refuses (query, headers, body) as the 400 ``validate``
+        answers for it: the journal's verdict names them all, where an answer names the first."""
+        operation = state.operation
+        if operation is None:
+            return []
+        validator, request = self._validators[operation.operation_id], state.request
+        path, method = operation.path, operation.method
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("Invalid query parameters", lambda: validator.query(path, method, request.query_string))]
+        if operation.headers:
+            checks.append(("Invalid headers", lambda: validator.headers(
+                path, method, _sent_headers(operation.headers, request.headers))))
+        if operation.body:
+            checks.append(("Invalid request body", lambda: validator.json(
+                path, method, request.content_type or "", request.get_data())))
+        found = []
+        for what, check in checks:
+            try:
+                check()
+            except RequestInvalid as invalid:
+                found.append(_invalid(what, invalid))
+        return found
+
+
+def _sent_headers(names: Iterable[str], headers: Mapping[str, str]) -> dict[str, str]:
+    """The operation's header parameters among those sent."""
+    return {name: headers[name] for name in names if name in headers}
 
 
 @contextmanager
 def _refused(what: str) -> Iterator[None]:
-    """RequestInvalid as the API's 400: the names in the message, the reasons in ``details``."""
+    """RequestInvalid raised as the API's 400."""
     try:
         yield
     except RequestInvalid as invalid:
-        raise ApiError(400, "invalid_request", f"{what}: {', '.join(invalid.details)}.", invalid.details) from None
+        raise _invalid(what, invalid) from None
+
+
+def _invalid(what: str, invalid: RequestInvalid) -> ApiError:
+    """The API's 400 for a part of a request: the names in the message, the reasons in ``details``."""
+    return ApiError(400, "invalid_request", f"{what}: {', '.join(invalid.details)}.", invalid.details)
 
 
 def _closest(error: Any) -> Any:

@@ -13,11 +13,13 @@ change is a pure ``Decision`` (``sandbox.py``) that the store runs atomically ag
 current tail: no lost update, no double spend, in any number of processes.
 
 Beside the accounts, a store keeps the clients created and the faults armed through the
-control API (``clients`` and ``faults``, see ``testing.py``).
+control API (``clients`` and ``faults``, see ``testing.py``), and in the same place the request
+journal (``JournalStore``, opened with ``open_journal``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -97,3 +99,68 @@ def open_store(url: str) -> Store:
         return RedisStore.from_url(url)
     raise StateUrlError(f"unknown state store {url!r}: use sqlite:///path/state.db, redis://host:port/N "
                         "or memory://")
+
+
+# -- the request journal ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Chunk:
+    """Some requests of one client, recorded together: ``entries`` (serialized by ``journal.py``,
+    which alone reads them) hold ``count`` requests, numbered ``first``, ``first + 1``, ..."""
+
+    first: int
+    count: int
+    entries: bytes
+
+    @property
+    def last(self) -> int:
+        return self.first + self.count - 1
+
+
+class JournalStore(Protocol):
+    """The requests a server answered, shared by its workers (and replicas) through the same
+    store as the sandbox, and bounded: the store keeps the last ``size`` sequence numbers it
+    handed out, whichever clients they went to.
+
+    Workers write in batches, each client's requests of a batch as one chunk, so a request
+    costs the store a share of one write rather than a write of its own. Sequence numbers are
+    handed out at commit, so they grow in commit order and a reader asking for what came after
+    the last number it saw never misses an entry.
+    """
+
+    size: int
+
+    def append(self, chunks: Sequence[tuple[str, int, bytes]]) -> None:
+        """Store each (client id, count, entries) with the next ``count`` sequence numbers, in one
+        transaction, then forget what falls out of the last ``size``."""
+        ...
+
+    def read(self, client_id: str) -> tuple[int, list[Chunk]]:
+        """The lowest sequence number still kept (numbers below it are forgotten, also where a
+        chunk straddles it), and the client's chunks, oldest first."""
+        ...
+
+    def clear(self, client_id: str) -> int:
+        """Forget the client's requests; how many were kept."""
+        ...
+
+
+def kept(chunk: Chunk, lowest: int) -> int:
+    """How many of a chunk's requests are still kept when ``lowest`` is the lowest number kept."""
+    return max(0, chunk.last - max(chunk.first, lowest) + 1)
+
+
+def open_journal(store: Store, size: int) -> JournalStore:
+    """The request journal in the same place as ``store``'s state, keeping ``size`` requests."""
+    from .memory import MemoryJournal, MemoryStore
+    from .sqlite import SqliteJournal, SqliteStore
+
+    if isinstance(store, MemoryStore):
+        return MemoryJournal(store, size)
+    if isinstance(store, SqliteStore):
+        return SqliteJournal(store, size)
+    from .redis import RedisJournal, RedisStore
+
+    if isinstance(store, RedisStore):
+        return RedisJournal(store, size)
+    raise TypeError(f"no request journal for a {type(store).__name__}")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from weakref import WeakKeyDictionary
 
 from ..ledger import Entry
 from ..sandbox import Decision, Remembered, Tail
-from . import Snapshot
+from . import Chunk, Snapshot, kept
 from .testing import ArmedFault, ClientRecord, Fault
 
 
@@ -116,3 +119,52 @@ class MemoryStore:
 
     def close(self) -> None:
         self._accounts.clear()
+
+
+@dataclass
+class _Recorded:
+    """A memory store's journal, shared by every ``MemoryJournal`` opened on the store."""
+
+    last: int = 0
+    chunks: dict[str, deque[Chunk]] = field(default_factory=dict)
+    order: deque[tuple[int, str]] = field(default_factory=deque)
+    """(last number, client) of every chunk, oldest first: what to forget first."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_journals: WeakKeyDictionary[MemoryStore, _Recorded] = WeakKeyDictionary()
+
+
+class MemoryJournal:
+    """The request journal of one process, kept with ``store`` (see ``JournalStore``)."""
+
+    def __init__(self, store: MemoryStore, size: int) -> None:
+        self.size = size
+        self._recorded = _journals.setdefault(store, _Recorded())
+
+    def append(self, chunks: Sequence[tuple[str, int, bytes]]) -> None:
+        recorded = self._recorded
+        with recorded.lock:
+            for client_id, count, entries in chunks:
+                chunk = Chunk(recorded.last + 1, count, entries)
+                recorded.last = chunk.last
+                recorded.chunks.setdefault(client_id, deque()).append(chunk)
+                recorded.order.append((chunk.last, client_id))
+            lowest = self._lowest()
+            while recorded.order and recorded.order[0][0] < lowest:
+                _, client_id = recorded.order.popleft()
+                owned = recorded.chunks.get(client_id)
+                while owned and owned[0].last < lowest:
+                    owned.popleft()
+
+    def read(self, client_id: str) -> tuple[int, list[Chunk]]:
+        with self._recorded.lock:
+            return self._lowest(), list(self._recorded.chunks.get(client_id, ()))
+
+    def clear(self, client_id: str) -> int:
+        with self._recorded.lock:
+            lowest = self._lowest()
+            return sum(kept(chunk, lowest) for chunk in self._recorded.chunks.pop(client_id, ()))
+
+    def _lowest(self) -> int:
+        return self._recorded.last - self.size + 1

@@ -17,13 +17,14 @@ sorted set ``balances-mock:sandbox:faults:{client}`` of JSON by id, the ids from
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 
 import redis
 
 from ..ledger import Entry
 from ..sandbox import Decision, Remembered, Tail
-from . import Snapshot, StateUrlError, redacted
+from . import Chunk, Snapshot, StateUrlError, redacted
 from .testing import ArmedFault, ClientRecord, Fault
 
 PREFIX = "balances-mock:sandbox"
@@ -174,3 +175,81 @@ class RedisStore:
     def close(self) -> None:
         self._redis.close()
 
+
+
+JOURNAL = "balances-mock:journal:{journal}"
+"""Every key of the request journal starts so; the one hash tag keeps them in one Redis Cluster
+slot, since a batch and the forgetting that follows it touch several clients at once."""
+
+_APPEND = """
+local lowest = 0
+local last = 0
+for i = 2, #ARGV, 3 do
+    local client, count, entries = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+    last = redis.call('INCRBY', KEYS[1], count)
+    redis.call('ZADD', KEYS[3] .. client, last, (last - count + 1) .. ':' .. count .. ':' .. entries)
+    redis.call('ZADD', KEYS[2], last, last .. ':' .. client)
+end
+lowest = last - tonumber(ARGV[1]) + 1
+for _, chunk in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. lowest)) do
+    local client = string.sub(chunk, string.find(chunk, ':', 1, true) + 1)
+    redis.call('ZREMRANGEBYSCORE', KEYS[3] .. client, '-inf', '(' .. lowest)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. lowest)
+return last
+"""
+"""One batch, atomically: numbers from the counter (KEYS[1]), each chunk into its client's sorted
+set (KEYS[3] .. client id, scored by its last number, the member ``first:count:entries``) and into
+the order of all chunks (KEYS[2]); then the chunks that fell out of the last ARGV[1] numbers go."""
+
+_CLEAR = """
+local lowest = tonumber(redis.call('GET', KEYS[1]) or '0') - tonumber(ARGV[1]) + 1
+local cleared = 0
+for _, chunk in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    local first, count = string.match(chunk, '^(%d+):(%d+):')
+    local last = tonumber(first) + tonumber(count) - 1
+    if last >= lowest then
+        cleared = cleared + last - math.max(tonumber(first), lowest) + 1
+    end
+end
+redis.call('DEL', KEYS[2])
+return cleared
+"""
+"""A client's chunks go, atomically with counting the requests they still kept."""
+
+
+class RedisJournal:
+    """The request journal in the sandbox's Redis (see ``JournalStore``), shared by replicas.
+
+    Under ``balances-mock:journal:{journal}:``: ``seq`` (the last number handed out), ``order``
+    (every chunk, scored by its last number) and ``client:<id>`` (a client's chunks). A batch is
+    one Lua script: one round trip, atomic, numbers in commit order across replicas.
+    """
+
+    def __init__(self, store: RedisStore, size: int) -> None:
+        self.size = size
+        self._redis = store._redis
+        self._seq, self._order, self._client = f"{JOURNAL}:seq", f"{JOURNAL}:order", f"{JOURNAL}:client:"
+        self._append = self._redis.register_script(_APPEND)
+        self._clear = self._redis.register_script(_CLEAR)
+
+    def append(self, chunks: Sequence[tuple[str, int, bytes]]) -> None:
+        args: list[str | int | bytes] = [self.size]
+        for client_id, count, entries in chunks:
+            args += [client_id, count, entries]
+        self._append(keys=[self._seq, self._order, self._client], args=args)
+
+    def read(self, client_id: str) -> tuple[int, list[Chunk]]:
+        with self._redis.pipeline(transaction=True) as pipe:
+            last, members = pipe.get(self._seq).zrange(self._client + client_id, 0, -1).execute()
+        lowest = int(last or 0) - self.size + 1
+        chunks = []
+        for member in members:
+            first, count, entries = member.split(b":", 2)
+            chunk = Chunk(int(first), int(count), entries)
+            if chunk.last >= lowest:
+                chunks.append(chunk)
+        return lowest, chunks
+
+    def clear(self, client_id: str) -> int:
+        return int(self._clear(keys=[self._seq, self._client + client_id], args=[self.size]))

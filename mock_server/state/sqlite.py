@@ -16,14 +16,14 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from ..ledger import Entry
 from ..sandbox import Decision, Remembered, Tail
-from . import Snapshot, StateUrlError
+from . import Chunk, Snapshot, StateUrlError, kept
 from .testing import ArmedFault, ClientRecord, Fault
 
 BUSY_TIMEOUT_S = 30.0
@@ -306,3 +306,72 @@ class SqliteStore:
         if connection is not None and self._local.pid == os.getpid():
             connection.close()
             self._local.pid = None
+
+
+JOURNAL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    last_seq INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    entries BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_by_client ON journal (client_id, last_seq);
+CREATE TABLE IF NOT EXISTS journal_sequence (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    last INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO journal_sequence (id, last) VALUES (0, 0);
+"""
+"""A row per chunk (one client's requests of one batch), keyed by its last sequence number:
+forgetting the oldest is a range of the key, reading a client's is a range of its index."""
+
+
+class SqliteJournal:
+    """The request journal in the sandbox's database file, beside its tables (see ``JournalStore``).
+
+    A batch is one ``BEGIN IMMEDIATE`` transaction: it takes the numbers after the last one
+    handed out, writes a row per chunk and forgets the rows that fell out of the last ``size``.
+    It uses the store's connection of the calling thread, so a worker's writer thread has its
+    own.
+    """
+
+    def __init__(self, store: SqliteStore, size: int) -> None:
+        self.size = size
+        self._store = store
+        connection = sqlite3.connect(store.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:  # created now, closed before the workers fork (see SqliteStore)
+            connection.executescript(JOURNAL_SCHEMA)
+        finally:
+            connection.close()
+
+    def append(self, chunks: Sequence[tuple[str, int, bytes]]) -> None:
+        with self._store._writing() as connection:
+            last = connection.execute("SELECT last FROM journal_sequence WHERE id = 0").fetchone()[0]
+            rows = []
+            for client_id, count, entries in chunks:
+                rows.append((last + count, client_id, last + 1, entries))
+                last += count
+            connection.executemany("INSERT INTO journal (last_seq, client_id, first_seq, entries) VALUES (?, ?, ?, ?)",
+                                   rows)
+            connection.execute("UPDATE journal_sequence SET last = ? WHERE id = 0", (last,))
+            connection.execute("DELETE FROM journal WHERE last_seq < ?", (last - self.size + 1,))
+
+    def read(self, client_id: str) -> tuple[int, list[Chunk]]:
+        connection = self._store._connection()
+        connection.execute("BEGIN")  # the lowest number and the rows, as of one moment
+        try:
+            lowest = connection.execute("SELECT last FROM journal_sequence WHERE id = 0").fetchone()[0] - self.size + 1
+            chunks = [Chunk(first, last - first + 1, entries) for first, last, entries in connection.execute(
+                "SELECT first_seq, last_seq, entries FROM journal WHERE client_id = ? AND last_seq >= ? "
+                "ORDER BY last_seq", (client_id, lowest))]
+        finally:
+            connection.execute("COMMIT")
+        return lowest, chunks
+
+    def clear(self, client_id: str) -> int:
+        with self._store._writing() as connection:
+            lowest = connection.execute("SELECT last FROM journal_sequence WHERE id = 0").fetchone()[0] - self.size + 1
+            cleared = sum(kept(Chunk(first, last - first + 1, b""), lowest) for first, last in connection.execute(
+                "SELECT first_seq, last_seq FROM journal WHERE client_id = ?", (client_id,)))
+            connection.execute("DELETE FROM journal WHERE client_id = ?", (client_id,))
+        return cleared

@@ -1,0 +1,249 @@
+"""The journal's pure parts: redaction, the Retry-After check, times, filters, headers found in
+an environ, entries serialized and read back; the inline batch writer; and the handshake by
+which a read asks the workers to write what they hold (threads standing in for workers)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import zlib
+from typing import Any
+
+import orjson
+import pytest
+
+from mock_server.batching import BatchWriter
+from mock_server.journal import (
+    Entries,
+    WorkerSlots,
+    check_retries,
+    format_time,
+    matches,
+    redact_body,
+    redact_form,
+    redact_headers,
+    retry_after,
+    shown,
+    stored_entries,
+)
+from mock_server.state import Chunk
+
+# -- redaction ------------------------------------------------------------------------------
+
+def test_credentials_keep_their_scheme_only():
+    headers = redact_headers({"authorization": "Bearer eyJ.abc.def", "proxy-authorization": "Basic dXNlcjpwYXNz",
+                              "cookie": "a=1; b=2", "x-api-token": "t", "x-secret-key": "s", "accept": "*/*"})
+    assert headers == {"authorization": "Bearer [redacted]", "proxy-authorization": "Basic [redacted]",
+                       "cookie": "[redacted]", "x-api-token": "[redacted]", "x-secret-key": "[redacted]",
+                       "accept": "*/*"}
+    assert redact_headers({"authorization": "opaque-credential"}) == {"authorization": "[redacted]"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("grant_type=client_credentials&client_id=demo&client_secret=s3", "grant_type=client_credentials&client_id=demo"
+                                                                       "&client_secret=[redacted]"),
+    ("client%5Fsecret=s3&access_token=abc&Password=x", "client%5Fsecret=[redacted]&access_token=[redacted]"
+                                                       "&Password=[redacted]"),
+    ("limit=5&offset=10", "limit=5&offset=10"),
+    ("", ""),
+    ("just some text", "just some text"),
+    ("tokenless=1", "tokenless=[redacted]"),  # named like a token: better redacted than leaked
+])
+def test_form_fields_named_like_secrets_are_redacted_and_the_rest_kept_as_sent(text, expected):
+    assert redact_form(text) == expected
+
+
+def test_json_keys_named_like_secrets_are_redacted_at_any_depth():
+    sent = b'{"user": {"password": "p", "tokens": [1]}, "items": [{"client_secret": "s", "n": 1}], "ok": true}'
+    assert redact_body(sent) == ('{"user":{"password":"[redacted]","tokens":"[redacted]"},'
+                                 '"items":[{"client_secret":"[redacted]","n":1}],"ok":true}')
+    assert redact_body(b'[ {"a": 1} ]') == '[ {"a": 1} ]'  # nothing secret: kept as sent
+    assert redact_body(b"{not json&password=x") == "{not json&password=[redacted]"  # read as a form then
+    assert redact_body(b"\xff\xfe=1") == "\ufffd\ufffd=1"
+    assert redact_body(None) is None and redact_body(b"") is None
+
+
+# -- times and Retry-After ------------------------------------------------------------------
+
+def test_times_are_utc_with_milliseconds():
+    assert format_time(1_795_000_000.0) == "2026-11-18T11:06:40.000Z"
+    assert format_time(1_795_000_000.1234) == "2026-11-18T11:06:40.123Z"
+    assert format_time(1_795_000_000.9996) == "2026-11-18T11:06:41.000Z"
+
+
+def test_retry_after_is_seconds_or_a_date_counted_from_the_arrival():
+    arrival = 1_795_000_000.5
+    assert retry_after("60", arrival) == 60 and retry_after(" 0 ", arrival) == 0
+    assert retry_after("Wed, 18 Nov 2026 11:07:40 GMT", arrival) == 59.5
+    assert retry_after("Wed, 18 Nov 2026 11:00:00 GMT", arrival) == 0.0  # in the past: no wait
+    assert retry_after("soon", arrival) is None and retry_after(None, arrival) is None
+
+
+def entry(seq: int, arrival: float, path: str = "/user/balances/", method: str = "GET", status: int = 200,
+          wait: float | int | None = None, violations: tuple[Any, ...] = ()) -> dict[str, Any]:
+    return {"seq": seq, "arrival": arrival, "method": method, "path": path, "status": status, "retry_after": wait,
+            "violations": list(violations)}
+
+
+def test_the_first_request_to_the_same_route_after_a_retry_after_is_checked():
+    entries = [entry(1, 100.0, status=429, wait=30), entry(2, 110.0, path="/other/"), entry(3, 129.9996),
+               entry(4, 200.0), entry(5, 201.0, status=503, wait=1), entry(6, 202.0005, method="POST"),
+               entry(7, 202.0)]
+    check_retries(entries)
+    assert [e["retry"] for e in entries] == [
+        None, None, {"after": 1, "status": 429, "retry_after_s": 30, "waited_s": 30.0, "ok": True}, None, None,
+        None, {"after": 5, "status": 503, "retry_after_s": 1, "waited_s": 1.0, "ok": True}]
+    hasty = [entry(1, 100.0, status=429, wait=30), entry(2, 129.5)]
+    check_retries(hasty)
+    assert hasty[1]["retry"]["ok"] is False and hasty[1]["retry"]["waited_s"] == 29.5
+
+
+def test_after_means_by_arrival_whatever_the_numbers():
+    """Two workers may number requests a few milliseconds apart out of order."""
+    entries = [entry(1, 100.004), entry(2, 100.001, status=429, wait=2)]  # the retry was written first
+    check_retries(entries)
+    assert entries[0]["retry"] == {"after": 2, "status": 429, "retry_after_s": 2, "waited_s": 0.003, "ok": False}
+
+
+def test_filters_combine_and_an_absent_one_passes():
+    seen = {**entry(5, 1.0, path="/p/", status=400, violations=({"code": "x"},))}
+    assert matches(seen, {})
+    assert matches(seen, {"since": 4, "path": "/p/", "method": "GET", "status": 400, "valid": False})
+    for params in ({"since": 5}, {"path": "/p"}, {"method": "POST"}, {"status": 200}, {"valid": True}):
+        assert not matches(seen, params), params
+
+
+# -- entries --------------------------------------------------------------------------------
+
+ENVIRON = {"PATH": "/usr/bin", "HOME": "/root", "wsgi.version": (1, 0), "REQUEST_METHOD": "POST",
+           "PATH_INFO": "/o/token/", "QUERY_STRING": "", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+           "CONTENT_LENGTH": "", "HTTP_HOST": "127.0.0.1:8000", "HTTP_AUTHORIZATION": "Basic ZGVtbzpz"}
+
+
+def stored_headers(entries: Entries, environ: dict[str, Any]) -> dict[str, str]:
+    """The headers a kind of request keeps for ``environ``."""
+    kind = entries.kind(("GET", "/", "", *entries.headers(environ), None, 200, (), ()))
+    return orjson.loads(kind)[3]
+
+
+def test_headers_are_found_among_the_servers_keys_and_a_new_one_is_not_missed():
+    entries = Entries()
+    assert stored_headers(entries, ENVIRON) == {"content-type": "application/x-www-form-urlencoded",
+                                                "host": "127.0.0.1:8000", "authorization": "Basic [redacted]"}
+    assert stored_headers(entries, {**ENVIRON, "HTTP_X_TRACE_ID": "t-1"})["x-trace-id"] == "t-1"
+    without_host = {key: value for key, value in ENVIRON.items() if key != "HTTP_HOST"}
+    assert "host" not in stored_headers(entries, without_host)
+    assert stored_headers(entries, {**without_host, "HTTP_X_NEW": "n", "HTTP_X_EMPTY": ""})["x-new"] == "n"
+    assert stored_headers(entries, {**ENVIRON, "HTTP_X_EMPTY": ""})["x-empty"] == ""  # sent empty: kept
+
+
+def test_a_client_inventing_header_names_costs_bounded_memory():
+    entries = Entries()
+    for n in range(200):
+        assert stored_headers(entries, {**ENVIRON, f"HTTP_X_{n}": str(n)})[f"x-{n}"] == str(n)
+    assert len(entries._names) <= 16 and len(entries._known[1]) <= 65
+
+
+def test_an_entry_is_read_back_as_written_with_its_number_and_secrets_redacted():
+    entries = Entries()
+    violation = {"code": "invalid_client", "message": "Client authentication failed.", "details": {}}
+    kind = ("POST", "/o/token/", "a=1&client_secret=q", *entries.headers(ENVIRON), b"client_secret=s&x=1", 401,
+            (("Content-Type", "application/json"), ("WWW-Authenticate", 'Basic realm="balances-mock"')),
+            (violation,))
+    first = ("demo", 1_795_000_000_250_000, 1234, entries.kind(kind))
+    valid = entries.kind((*kind[:-1], ()))
+    assert entries.kind((*kind[:-1], ())) is valid  # a kind is serialized once
+    records = [first, ("other", 0, 0, valid), ("demo", 1_795_000_001_000_000, 2000, valid),
+               ("demo", 1_795_000_002_000_000, 2000, valid)]
+    client, count, blob = Entries.chunks(records)[0]
+    assert (client, count) == ("demo", 3)
+    assert len(orjson.loads(zlib.decompress(blob))["kinds"]) == 2  # each kind once in a chunk
+    read = stored_entries("demo", 7, [Chunk(7, 3, blob)])
+    check_retries(read)
+    assert [e["seq"] for e in read] == [7, 8, 9]
+    assert shown(read[0]) == {
+        "seq": 7, "time": "2026-11-18T11:06:40.250Z", "client_id": "demo", "method": "POST", "path": "/o/token/",
+        "query": "a=1&client_secret=[redacted]",
+        "headers": {"content-type": "application/x-www-form-urlencoded", "host": "127.0.0.1:8000",
+                    "authorization": "Basic [redacted]"},
+        "body": "client_secret=[redacted]&x=1", "status": 401, "duration_ms": 1.234,
+        "response_headers": {"content-type": "application/json", "www-authenticate": 'Basic realm="balances-mock"'},
+        "verdict": {"valid": False, "violations": [violation], "retry": None}}
+    assert shown(read[1])["verdict"] == {"valid": True, "violations": [], "retry": None}
+    assert shown(read[2])["time"] == "2026-11-18T11:06:42.000Z"
+    assert [e["seq"] for e in stored_entries("demo", 9, [Chunk(7, 3, blob)])] == [9]  # 7 and 8 are forgotten
+
+
+def test_a_path_and_query_sent_as_utf_8_read_back_as_text():
+    entries = Entries()
+    path, query = "/café/".encode().decode("latin-1"), "q=é".encode().decode("latin-1")  # as WSGI hands them over
+    kind = entries.kind(("GET", path, query, *entries.headers({}), None, 404, (), ()))
+    read = stored_entries("c", 1, [Chunk(1, 1, Entries.chunks([("c", 0, 0, kind)])[0][2])])
+    assert (read[0]["path"], read[0]["query"]) == ("/café/", "q=é")
+
+
+# -- the inline batch writer ----------------------------------------------------------------
+
+def test_an_inline_writer_writes_when_a_batch_is_due_and_not_before():
+    batches: list[list[int]] = []
+    writer = BatchWriter(batches.append, interval=3600, capacity=100, name="test", inline=True)
+    for item in range(5):
+        writer.add(item)
+    assert batches == []  # not due: pending until asked
+    assert writer.flush() == 5 and batches == [[0, 1, 2, 3, 4]]
+    due = BatchWriter(batches.append, interval=0, capacity=100, name="test", inline=True)
+    due.add(5)
+    due.add(6)
+    assert batches[1:] == [[5], [6]]
+
+
+def test_a_full_writer_writes_on_the_request_and_a_failed_write_loses_only_its_batch():
+    written: list[list[int]] = []
+
+    def write(batch: list[int]) -> None:
+        if 0 in batch:
+            raise OSError("store gone")
+        written.append(batch)
+
+    writer = BatchWriter(write, interval=3600, capacity=3, name="test", inline=True)
+    for item in range(7):
+        writer.add(item)
+    writer.flush()
+    assert written == [[3, 4, 5], [6]]
+
+
+# -- the handshake between a read and the workers -------------------------------------------
+
+def test_a_read_waits_until_every_live_worker_has_written_what_it_held():
+    slots = WorkerSlots()
+    held, written = [1, 2, 3], []
+    slot = slots.claim(os.getpid())
+    assert slot == 0
+
+    def worker() -> None:  # a worker's thread that writes when asked
+        while True:
+            asked = slots.asked(slot)
+            time.sleep(0.05)  # writing takes a while
+            written.extend(held)
+            held.clear()
+            slots.written(slot, asked)
+
+    threading.Thread(target=worker, daemon=True).start()
+    assert slots.settle(timeout=5, own=None) is True
+    assert written == [1, 2, 3]
+    held.append(4)
+    assert slots.settle(timeout=5, own=None) is True and written == [1, 2, 3, 4]
+    assert slots.settle(timeout=5, own=slot) is True  # its own worker wrote already: not asked
+
+
+def test_a_read_does_not_wait_for_a_dead_worker_and_gives_up_on_a_stuck_one():
+    slots = WorkerSlots()
+    stuck = slots.claim(os.getpid())  # alive, never answers
+    started = time.monotonic()
+    assert slots.settle(timeout=0.2, own=None) is False
+    assert 0.2 <= time.monotonic() - started < 2
+    dead = slots.claim(2**22 + 12345)  # no such process
+    assert dead != stuck
+    assert slots.settle(timeout=5, own=stuck) is True  # the dead one is not waited for
+    assert slots.claim(os.getpid()) == dead  # a worker started in its place takes its slot

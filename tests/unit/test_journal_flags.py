@@ -1,0 +1,60 @@
+"""``serve``'s journal flags and environment variables, and the banner's journal line: the
+command is run in-process with the app and the server replaced, so nothing listens."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from mock_server import Settings, cli
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch):
+    """Runs ``balances-mock serve ARGS``; the Settings it would have served with, and the result."""
+    def run(*args: str, env: dict[str, str] | None = None) -> tuple[Any, Settings | None]:
+        made: list[Settings] = []
+        monkeypatch.setattr(cli, "create_app", lambda settings: made.append(settings) or SimpleNamespace(journal=None))
+        monkeypatch.setattr(cli, "serve", lambda app, options, on_ready: None)
+        result = CliRunner().invoke(cli.main, ["serve", "--state", "memory://", *args], env=env)
+        return result, made[0] if made else None
+    return run
+
+
+def test_the_journal_is_on_by_default_and_keeps_ten_thousand_requests(serve):
+    result, settings = serve()
+    assert result.exit_code == 0, result.output
+    assert (settings.journal, settings.journal_size) == (True, 10_000)
+
+
+@pytest.mark.parametrize(("args", "env", "expected"), [
+    (["--journal-size", "50"], None, (True, 50)),
+    ([], {"BALANCES_MOCK_JOURNAL_SIZE": "7"}, (True, 7)),
+    (["--no-journal"], None, (False, 10_000)),
+    ([], {"BALANCES_MOCK_NO_JOURNAL": "1"}, (False, 10_000)),
+    (["--no-sandbox"], None, (False, 10_000)),  # the journal is the sandbox's
+])
+def test_flags_and_environment_variables(serve, args, env, expected):
+    result, settings = serve(*args, env=env)
+    assert result.exit_code == 0, result.output
+    assert (settings.journal, settings.journal_size) == expected
+
+
+@pytest.mark.parametrize("size", ["0", "1000001", "many"])
+def test_a_journal_size_out_of_range_is_a_usage_error(serve, size):
+    result, settings = serve("--journal-size", size)
+    assert result.exit_code == 2 and settings is None
+    assert "--journal-size" in result.output
+
+
+def test_the_banner_says_where_the_journal_is_and_how_to_turn_it_off(capsys):
+    cli._announce("http://127.0.0.1:8000", Settings(journal_size=2_500), None)
+    assert ("  journal: the last 2,500 requests, each client's at http://127.0.0.1:8000/__sandbox/requests; "
+            "--no-journal turns it off\n") in capsys.readouterr().out
+    cli._announce("http://127.0.0.1:8000", Settings(journal=False), None)
+    assert "  journal: off\n" in capsys.readouterr().out
+    cli._announce("http://127.0.0.1:8000", Settings(sandbox=False), None)
+    assert "journal" not in capsys.readouterr().out  # "sandbox: off" says it all
