@@ -114,7 +114,7 @@ def readme_example() -> str:
 
 
 def test_the_fixture_under_xdist_with_the_readme_example(pytester, monkeypatch):
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the example's requests-oauthlib refuses http:// else
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)  # the example works as a user's shell has it
     pytester.makepyfile(test_cases=CASES, test_readme=readme_example())
     result = pytester.runpytest_subprocess("-n", "2", "--balances-mock-scenario", "dust", "--balances-mock-seed", "3",
                                            "-p", "no:cacheprovider", timeout=120)
