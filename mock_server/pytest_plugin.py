@@ -179,9 +179,9 @@ class BalancesMock:
         return self._call("GET", HISTORY, params=params)
 
     def requests(self, **filters: Any) -> Journal:
-        """What this test's client sent, oldest first, from the server's journal: filters
-        ``path``, ``method``, ``status``, ``valid``, ``since``. The fixture's own calls are
-        left out."""
+        """What this test's client sent, in the order it arrived, from the server's journal:
+        filters ``path``, ``method``, ``status``, ``valid``, ``since``. The fixture's own calls
+        are left out."""
         everything = self._journal({"since": filters["since"]} if "since" in filters else {})
         return Journal(self._journal(filters), filters, everything)
 
@@ -194,6 +194,9 @@ class BalancesMock:
             found += page["requests"]
             if not page["requests"] or len(found) >= page["total"]:
                 break
+        # The journal numbers a batch as a worker writes it, so two workers' requests a few ms
+        # apart may be numbered out of arrival order; a test reads them as they arrived.
+        found.sort(key=lambda entry: (entry["time"], entry["seq"]))
         return [entry for entry in found if not entry["headers"].get("user-agent", "").startswith(USER_AGENT)]
 
     # -- plumbing ---------------------------------------------------------------------
