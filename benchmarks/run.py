@@ -103,7 +103,7 @@ def _wait_until_answering(url: str, timeout: float) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or listening but still starting
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
