@@ -9,6 +9,7 @@ twice as fast at a lower 99th-percentile latency (see BENCHMARKS.md).
 
 from __future__ import annotations
 
+import encodings.idna  # noqa: F401 (see serve)
 import gc
 import multiprocessing
 import os
@@ -77,6 +78,9 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
     if multiprocessing.get_start_method(allow_none=True) != "fork":
         multiprocessing.set_start_method("fork", force=True)
     gc.freeze()  # the app's objects are permanent: keep the collector off them, and pages shared
+    # Werkzeug encodes each request's host with the idna codec, imported at the top of this
+    # module: a codec first looked up inside a granian worker is not found ("unknown encoding:
+    # idna", a 500 on every request of an app that had not imported it before the fork).
     server.serve(target_loader=lambda: app, wrap_loader=False)
 
 
