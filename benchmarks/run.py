@@ -325,7 +325,7 @@ def access_log_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, b
     seconds = min(ACCESS_LOG_SECONDS, bench.duration)
     loads, lines = measure_access_log(bench, seconds)
     say(f"## The access log ({bench.connections} connections, wrk -t1, the two servers in turn, median of 3 runs "
-        f"of {seconds} s)", "", access_log_table(loads), "",
+        f"of {seconds} s)", "", side_by_side_table(loads, LOGGED, QUIET, "logged / quiet"), "",
         f"The logged mock printed {lines:,} access-log lines, read as they came.", "")
     return access_log_targets(loads)
 
@@ -336,7 +336,7 @@ def journal_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool
     seconds = min(JOURNAL_SECONDS, bench.duration)
     loads, recorded = measure_journal(bench, seconds)
     say(f"## The request journal ({bench.connections} connections, wrk -t1, the two servers in turn, median of 3 "
-        f"runs of {seconds} s)", "", journal_table(loads), "",
+        f"runs of {seconds} s)", "", side_by_side_table(loads, JOURNAL_ON, JOURNAL_OFF, "on / off"), "",
         f"The recording mock's journal held {recorded:,} requests at the end (it keeps the last 10,000), read "
         "through GET /__sandbox/requests as a client reads it.", "")
     return journal_targets(loads)
@@ -558,22 +558,15 @@ def transactions_table(loads: dict[str, Load]) -> str:
                                                                        for label, load in loads.items()])
 
 
-def access_log_table(results: dict[tuple[str, str], Load]) -> str:
+def side_by_side_table(results: dict[tuple[str, str], Load], server: str, peer: str, ratio: str) -> str:
+    """Each endpoint on ``server`` and on ``peer`` (measured in turn), with server / peer."""
     rows = []
     for name, path in ENDPOINTS.items():
-        logged, quiet = results[(LOGGED, name)], results[(QUIET, name)]
-        rows.append([path, LOGGED, *logged.cells(), f"{logged.requests_per_second / quiet.requests_per_second:.2f}x"])
-        rows.append([path, QUIET, *quiet.cells(), ""])
-    return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "logged / quiet"], rows)
-
-
-def journal_table(results: dict[tuple[str, str], Load]) -> str:
-    rows = []
-    for name, path in ENDPOINTS.items():
-        on, off = results[(JOURNAL_ON, name)], results[(JOURNAL_OFF, name)]
-        rows.append([path, JOURNAL_ON, *on.cells(), f"{on.requests_per_second / off.requests_per_second:.2f}x"])
-        rows.append([path, JOURNAL_OFF, *off.cells(), ""])
-    return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", "on / off"], rows)
+        measured, compared = results[(server, name)], results[(peer, name)]
+        rows.append([path, server, *measured.cells(),
+                     f"{measured.requests_per_second / compared.requests_per_second:.2f}x"])
+        rows.append([path, peer, *compared.cells(), ""])
+    return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", ratio], rows)
 
 
 def scaling_table(scaled: list[Scaled]) -> str:
