@@ -17,21 +17,32 @@ from typing import Any
 import requests
 import schemathesis
 
+from . import rules
 from .client import TOKEN_PATH, curl
+from .rules import Rule
 
 JSON = "application/json"
 DEPOSIT, WITHDRAWAL = "deposit", "withdrawal"
 
 
 class ContractViolation(AssertionError):
-    """The implementation broke a rule of the contract."""
+    """The implementation broke a rule of the contract: which, what was expected, what came
+    back, and the curl that repeats the request."""
+
+    def __init__(self, rule: Rule, expected: Any, got: Any, reproduce: str | None) -> None:
+        self.rule, self.expected, self.got, self.reproduce = rule, expected, got, reproduce
+        rests_on = (f"the mock's decision `{rule.decision}` (a server that differs here is drift)"
+                    if rule.decision else rule.basis)
+        lines = [f"Contract rule broken: {rule.text}", f"  rests on: {rests_on}",
+                 f"  expected: {expected}", f"  got:      {got}"]
+        if reproduce:
+            lines.append(f"  reproduce: {reproduce}")
+        super().__init__("\n".join(lines))
 
 
-def violation(rule: str, expected: Any, got: Any, response: Any = None) -> ContractViolation:
-    lines = [f"Contract rule broken: {rule}", f"  expected: {expected}", f"  got:      {got}"]
-    if response is not None and getattr(response, "request", None) is not None:
-        lines.append(f"  reproduce: {curl(response)}")
-    return ContractViolation("\n".join(lines))
+def violation(rule: Rule, expected: Any, got: Any, response: Any = None) -> ContractViolation:
+    reproduce = curl(response) if response is not None and getattr(response, "request", None) is not None else None
+    return ContractViolation(rule, expected, got, reproduce)
 
 
 def _content_type(response: Any) -> str:
@@ -60,19 +71,19 @@ def error_body_is_the_envelope(response: Any, path: str, method: str) -> None:
     if response.status_code < 400:
         return
     if _content_type(response) != JSON:
-        raise violation("errors are JSON", f"Content-Type: {JSON}",
+        raise violation(rules.ERRORS_ARE_JSON, f"Content-Type: {JSON}",
                         f"Content-Type: {_content_type(response) or '(none)'}", response)
     body = _body(response)
     if path.rstrip("/").endswith(TOKEN_PATH.rstrip("/")) and method.upper() == "POST" \
             and response.status_code in (400, 401):
         if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
-            raise violation("token errors follow RFC 6749 section 5.2", '{"error": "<code>", ...}',
+            raise violation(rules.TOKEN_ERRORS, '{"error": "<code>", ...}',
                             _excerpt(response), response)
         return
     error = body.get("error") if isinstance(body, dict) else None
     if not (isinstance(error, dict) and isinstance(error.get("code"), str) and isinstance(error.get("message"), str)
             and isinstance(error.get("details"), dict)):
-        raise violation("errors use the envelope", '{"error": {"code": str, "message": str, "details": {}}}',
+        raise violation(rules.ERRORS_USE_THE_ENVELOPE, '{"error": {"code": str, "message": str, "details": {}}}',
                         _excerpt(response), response)
 
 
@@ -100,7 +111,10 @@ def error_responses_use_the_envelope(ctx: Any, response: Any, case: Any) -> None
 
 @schemathesis.check
 def history_pages_are_consistent(ctx: Any, response: Any, case: Any) -> None:
-    if case.path.rstrip("/").endswith("/balances/history") and case.method.upper() == "GET":
+    """On pages answering schema-valid requests only: what a server makes of an invalid one
+    (a clamped limit, an ignored offset) is its own business, judged as drift elsewhere."""
+    negative = case.meta is not None and case.meta.generation.mode.is_negative
+    if case.path.rstrip("/").endswith("/balances/history") and case.method.upper() == "GET" and not negative:
         query = case.query or {}
         try:
             parsed = {k: v for k, v in query.items() if k in ("currency", "type")}
@@ -110,22 +124,39 @@ def history_pages_are_consistent(ctx: Any, response: Any, case: Any) -> None:
         history_page_is_consistent(response, parsed)
 
 
+def conforms(response: Any, problems: Sequence[tuple[Any, str]]) -> None:
+    """Every documented item the response shows is as the spec documents it."""
+    if problems:
+        raise violation(rules.CONFORMS, "as the spec documents: " + ", ".join(item.part for item, _ in problems),
+                        "; ".join(f"{item.key}: {problem}" for item, problem in problems), response)
+
+
+def not_a_server_error(response: Any) -> None:
+    if response.status_code >= 500:
+        raise violation(rules.NO_SERVER_ERROR, "a status below 500", _excerpt(response), response)
+
+
+def has_header(response: Any, name: str, rule: Rule) -> None:
+    if not response.headers.get(name):
+        raise violation(rule, f"a {name} header", "none", response)
+
+
 # -- pagination --------------------------------------------------------------------------
 
 def page_echoes_paging(response: Any, page: Mapping[str, Any], limit: int, offset: int) -> None:
     if page.get("limit") != limit or page.get("offset") != offset:
-        raise violation("pagination echoes limit and offset", f"limit={limit}, offset={offset}",
+        raise violation(rules.ECHOES_PAGING, f"limit={limit}, offset={offset}",
                         f"limit={page.get('limit')!r}, offset={page.get('offset')!r}", response)
 
 
 def page_size_is_bounded(response: Any, page: Mapping[str, Any], limit: int, offset: int) -> None:
     size, total = len(page["history"]), page.get("total")
     if size > limit:
-        raise violation("a page holds at most `limit` entries", f"<= {limit} entries", f"{size} entries", response)
+        raise violation(rules.AT_MOST_LIMIT, f"<= {limit} entries", f"{size} entries", response)
     if isinstance(total, int):
         expected = max(0, min(limit, total - offset))
         if size != expected:
-            raise violation("a page is full except at the end",
+            raise violation(rules.FULL_BUT_AT_THE_END,
                             f"{expected} entries (total {total}, offset {offset}, limit {limit})",
                             f"{size} entries", response)
 
@@ -138,22 +169,31 @@ def walk_matches_reference(walked: Sequence[Mapping], reference: Sequence[Mappin
     first = next((i for i, (a, b) in enumerate(zip(walked, reference, strict=False)) if a != b),
                  min(len(walked), len(reference)))
     raise violation(
-        f"paging with limit={limit} gives every entry exactly once, in order",
-        f"{len(reference)} entries equal to the big page; entry {first}: "
+        rules.EVERY_ENTRY_ONCE,
+        f"with limit={limit}, {len(reference)} entries equal to the big page; entry {first}: "
         f"{reference[first] if first < len(reference) else '(none)'}",
         f"{len(walked)} entries; entry {first}: {walked[first] if first < len(walked) else '(none)'}",
         response)
 
 
+def walk_reaches_total(response: Any, collected: int, total: int, window: int) -> None:
+    """A walk to the end collects ``total`` entries (or stops at ``window``)."""
+    expected = min(total, window)
+    if collected != expected:
+        raise violation(rules.WALK_REACHES_TOTAL, f"{expected} entries (total {total}, window {window})",
+                        f"{collected} entries", response)
+
+
 def total_is_constant(response: Any, totals: Iterable[Any]) -> None:
     distinct = sorted({repr(t) for t in totals})
     if len(distinct) != 1:
-        raise violation("`total` is the same on every page", "one value", ", ".join(distinct), response)
+        raise violation(rules.TOTAL_CONSTANT, "one value", ", ".join(distinct), response)
 
 
-def offset_past_the_end_is_empty(response: Any, page: Mapping[str, Any], total: int) -> None:
+def empty_page(response: Any, page: Mapping[str, Any], total: int, rule: Rule) -> None:
+    """A 200 with no entries and ``total`` (past the end, or a filter that matches nothing)."""
     if response.status_code != 200 or page.get("history") != [] or page.get("total") != total:
-        raise violation("an offset past the end gives an empty page and the same total",
+        raise violation(rule,
                         f"200, history [], total {total}",
                         f"{response.status_code}, {len(page.get('history') or [])} entries, "
                         f"total {page.get('total')!r}", response)
@@ -165,7 +205,7 @@ def newest_first(response: Any, entries: Sequence[Mapping]) -> None:
     stamps = [e["timestamp"] for e in entries]
     for i in range(1, len(stamps)):
         if _instant(stamps[i]) > _instant(stamps[i - 1]):
-            raise violation("history is newest first", f"entry {i} at or before {stamps[i - 1]}",
+            raise violation(rules.NEWEST_FIRST, f"entry {i} at or before {stamps[i - 1]}",
                             f"entry {i} at {stamps[i]}", response)
 
 
@@ -177,20 +217,20 @@ def _instant(timestamp: str) -> tuple[str, Decimal]:
 
 def same_response(first: Any, second: Any) -> None:
     if first.json() != second.json():
-        raise violation("the order is stable between calls", "the same page twice", "two different pages", second)
+        raise violation(rules.STABLE_ORDER, "the same page twice", "two different pages", second)
 
 
 def entries_match_filters(response: Any, entries: Sequence[Mapping], filters: Mapping[str, str]) -> None:
     for i, entry in enumerate(entries):
         for key, value in filters.items():
             if entry.get(key) != value:
-                raise violation(f"the `{key}` filter matches exactly", f"every entry with {key}={value!r}",
+                raise violation(rules.FILTER_EXACT, f"every entry with {key}={value!r}",
                                 f"entry {i} has {key}={entry.get(key)!r}", response)
 
 
 def totals_add_up(response: Any, parts: Mapping[str, int], total: int, what: str) -> None:
     if sum(parts.values()) != total:
-        raise violation(f"the per-{what} totals add up to the unfiltered total", f"sum = {total}",
+        raise violation(rules.TOTALS_ADD_UP, f"the per-{what} totals sum to {total}",
                         f"sum = {sum(parts.values())} ({dict(parts)})", response)
 
 
@@ -200,54 +240,59 @@ def amount(value: str) -> Decimal:
     return Decimal(value)
 
 
-def balance_chain(response: Any, currency: str, entries: Sequence[Mapping]) -> None:
-    """Newest first: each balance_after is the next-older one moved by amount per its type."""
+def balance_chain(response: Any, currency: str, entries: Sequence[Mapping]) -> int:
+    """Newest first: each balance_after is the next-older one moved by amount per its type.
+    Returns how many links it checked: a link whose newer entry has a type the contract does
+    not know the direction of is not checked."""
+    checked = 0
     for i in range(len(entries) - 1):
         newer, older = entries[i], entries[i + 1]
         if newer["type"] not in (DEPOSIT, WITHDRAWAL):
-            continue  # a type the contract does not know the direction of
+            continue
+        checked += 1
         sign = 1 if newer["type"] == DEPOSIT else -1
         expected = amount(older["balance_after"]) + sign * amount(newer["amount"])
         if amount(newer["balance_after"]) != expected:
             raise violation(
-                f"{currency}: balance_after moves by exactly `amount` in the direction of `type`",
-                f"{older['balance_after']} {'+' if sign > 0 else '-'} {newer['amount']} = {expected:f}",
+                rules.BALANCE_CHAIN,
+                f"{currency}: {older['balance_after']} {'+' if sign > 0 else '-'} {newer['amount']} = {expected:f}",
                 f"balance_after {newer['balance_after']} at {newer['timestamp']} ({newer['type']})", response)
         if amount(newer["balance_after"]) < 0:
-            raise violation(f"{currency}: balances are never negative", ">= 0", newer["balance_after"], response)
+            raise violation(rules.NEVER_NEGATIVE, f"{currency}: >= 0", newer["balance_after"], response)
+    return checked
 
 
 def balance_is_newest_balance_after(response: Any, currency: str, account: Mapping[str, str],
                                     newest: Mapping | None) -> None:
     if newest is None:
         if currency in account and amount(account[currency]) != 0:
-            raise violation(f"{currency}: a balance without history is zero", "0", account[currency], response)
+            raise violation(rules.BALANCE_IS_NEWEST, f"{currency}: 0 (no history)", account[currency], response)
         return
     shown = account.get(currency)
     if shown is None and amount(newest["balance_after"]) == 0:
         return  # a drained currency may be left out of `account`
     if shown is None or amount(shown) != amount(newest["balance_after"]):
-        raise violation(f"{currency}: the balance equals the newest balance_after",
-                        f"{newest['balance_after']} (entry at {newest['timestamp']})", shown, response)
+        raise violation(rules.BALANCE_IS_NEWEST,
+                        f"{currency}: {newest['balance_after']} (entry at {newest['timestamp']})", shown, response)
 
 
 def statistics_count_history(response: Any, statistics: Mapping[str, Any], deposits: int, withdrawals: int) -> None:
     got = (statistics.get("total_deposits"), statistics.get("total_withdrawals"))
     if got != (deposits, withdrawals):
-        raise violation("statistics count the history's deposits and withdrawals",
+        raise violation(rules.STATISTICS_COUNT,
                         f"total_deposits={deposits}, total_withdrawals={withdrawals}",
                         f"total_deposits={got[0]!r}, total_withdrawals={got[1]!r}", response)
 
 
 # -- status codes --------------------------------------------------------------------------
 
-def status_is(response: requests.Response | Any, expected: Iterable[int], rule: str) -> None:
+def status_is(response: requests.Response | Any, expected: Iterable[int], rule: Rule) -> None:
     allowed = sorted(set(expected))
     if response.status_code not in allowed:
         raise violation(rule, " or ".join(map(str, allowed)), _excerpt(response), response)
 
 
-def error_code_is(response: Any, code: str, rule: str) -> None:
+def error_code_is(response: Any, code: str, rule: Rule) -> None:
     body = _body(response) or {}
     got = body.get("error", {}).get("code") if isinstance(body.get("error"), dict) else body.get("error")
     if got != code:

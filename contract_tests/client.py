@@ -2,7 +2,9 @@
 
 One ``ContractClient`` per run sends every request of the suite (schemathesis' included): it
 counts them against a budget, honours ``Retry-After`` on 429 instead of failing, and gets
-tokens through the real client-credentials flow, refreshing them before they expire.
+tokens through the real client-credentials flow, refreshing them before they expire. Every
+response it receives is shown to its ``observer``, which checks the documented items the
+response holds (``conformance``) and credits them to the running rule (``run_report``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import shlex
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -42,15 +44,20 @@ class Credentials:
         return bool(self.token or (self.client_id and self.client_secret))
 
 
+Observer = Callable[[requests.Response], Sequence[tuple[Any, str]]]
+"""Looks at a response; returns what in it is not as documented (``(item, problem)`` pairs)."""
+
+
 class ContractClient:
-    """A ``requests.Session`` with a request budget and 429 back-off."""
+    """A ``requests.Session`` with a request budget, 429 back-off and an observer of responses."""
 
     def __init__(self, base_url: str, max_requests: int, timeout: float = 30,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, observer: Observer | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_requests = max_requests
         self.sent = 0
         self.timeout = timeout
+        self.observer = observer
         self._sleep = sleep
         self._lock = threading.Lock()
         self.session = _BudgetedSession(self)
@@ -58,8 +65,14 @@ class ContractClient:
     def url(self, path: str) -> str:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.url(path), **kwargs)
+    def request(self, method: str, path: str, retry_429: bool = True, **kwargs: Any) -> requests.Response:
+        """Send a request of a rule. A response that breaks the spec where it documents
+        something (a header, a field) fails the rule here, before the rule reads it."""
+        from .checks import conforms  # checks imports this module
+
+        response = self.session.request(method, self.url(path), retry_429=retry_429, **kwargs)
+        conforms(response, getattr(response, "contract_problems", ()))
+        return response
 
     def get(self, path: str, token: str | None = None, params: Mapping[str, Any] | None = None,
             headers: Mapping[str, str] | None = None) -> requests.Response:
@@ -83,13 +96,16 @@ class _BudgetedSession(requests.Session):
         self._owner = owner
         self.headers["User-Agent"] = "balances-contract-tests"
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, retry_429: bool = True,  # type: ignore[override]
+                **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._owner.timeout)
         kwargs.setdefault("allow_redirects", False)
         for _ in range(MAX_429_RETRIES + 1):
             self._owner.count()
             response = super().request(method, url, *args, **kwargs)
-            if response.status_code != 429:
+            if self._owner.observer is not None:
+                response.contract_problems = self._owner.observer(response)  # type: ignore[attr-defined]
+            if response.status_code != 429 or not retry_429:
                 return response
             self._owner._sleep(_retry_after(response))
         return response

@@ -5,6 +5,11 @@ Run it against any implementation of the balances API::
     pytest contract_tests --base-url https://api.example --client-id ID --client-secret SECRET
 
 Every option also reads an environment variable, so CI secrets stay off command lines.
+
+A failed rule is a **break** when it rests on the documentation and **drift** when it rests
+on a decision of the spec (``rules``): drift is reported, not failed, unless
+``--contract-strict``. The hooks below turn each test's outcome into that verdict, and the
+run's ``RunReport`` into the terminal summary and the ``--contract-html`` report.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from typing import Any
 import pytest
 import yaml
 
-from . import checks
+from . import checks, rules, summary
+from .checks import ContractViolation
 from .client import BudgetExhausted, ContractClient, Credentials, TokenSource
+from .conformance import Contract
 from .options import OPTIONS, Option
+from .run_report import Finding, RunReport
 
 HISTORY = "/user/balances/history/"
 BALANCES = "/user/balances/"
@@ -29,7 +37,10 @@ BALANCES = "/user/balances/"
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("balances", "Cryptofuse balances API contract")
     for option in OPTIONS:
-        group.addoption(option.flag, default=None, help=option.help_text)
+        if option.is_flag:
+            group.addoption(option.flag, action="store_true", default=None, help=option.help_text)
+        else:
+            group.addoption(option.flag, default=None, help=option.help_text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,7 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "ledger: reconciliation rules (balances agree with history); deselect with -m 'not ledger'")
     config.addinivalue_line("markers", "scopes: needs a read-only credential (--read-client-id or --read-token)")
     if not (config.option.help or config.option.version):
-        config.stash[SETTINGS_KEY] = _settings(config)  # a usage error stops the run before any test
+        settings = _settings(config)  # a usage error stops the run before any test
+        config.stash[SETTINGS_KEY] = settings
+        config.stash[REPORT_KEY] = _run_report(settings)
 
 
 @dataclass(frozen=True)
@@ -50,15 +63,20 @@ class ContractSettings:
     seed: int
     window: int
     spec_path: Path
+    strict: bool = False
+    html: Path | None = None
 
 
 SETTINGS_KEY = pytest.StashKey[ContractSettings]()
+REPORT_KEY = pytest.StashKey[RunReport]()
 
 
 def _value(config: pytest.Config, option: Option) -> str | None:
     value = config.getoption(option.dest)
     if value is None:
         value = os.environ.get(option.env) or option.default
+    if option.is_flag:
+        return "1" if value is True or str(value).lower() in ("1", "true", "yes") else None
     return value
 
 
@@ -83,7 +101,25 @@ def _settings(config: pytest.Config) -> ContractSettings:
         seed=numbers["--seed"],
         window=max(10, numbers["--window"]),
         spec_path=Path(values["--spec"]) if values["--spec"] else bundled_spec(),
+        strict=bool(values["--contract-strict"]),
+        html=Path(values["--contract-html"]) if values["--contract-html"] else None,
     )
+
+
+def _run_report(settings: ContractSettings) -> RunReport:
+    """The run's report, on the spec's documented items; a rule resting on a decision the spec
+    does not list is a usage error (the spec and the suite disagree)."""
+    try:
+        spec = yaml.safe_load(settings.spec_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise pytest.UsageError(f"cannot read the spec {settings.spec_path}: {error}") from None
+    unknown = rules.check_decisions(spec.get("x-decisions"))
+    if unknown:
+        raise pytest.UsageError(f"{settings.spec_path} lists no decision {', '.join(unknown)} under x-decisions, "
+                                "but rules of the suite rest on them")
+    return RunReport(Contract(spec), settings.base_url, strict=settings.strict, settings={
+        "seed": settings.seed, "examples": settings.examples, "max_requests": settings.max_requests,
+        "window": settings.window, "spec": str(settings.spec_path)})
 
 
 def bundled_spec() -> Path:
@@ -95,14 +131,70 @@ def bundled_spec() -> Path:
     raise pytest.UsageError(f"no openapi.yaml beside {here} or in {here.parent / 'spec'}; pass --spec")
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Responses from now on are credited to this rule in the coverage matrix."""
+    run = item.config.stash.get(REPORT_KEY, None)
+    if run is not None:
+        run.current = _rule_name(item.nodeid)
+
+
+def _rule_name(nodeid: str) -> str:
+    return nodeid.split("contract_tests/", 1)[-1]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    """A spent request budget skips the remaining tests, with the reason; it is no contract failure."""
+    """The verdict of one test: a spent request budget skips (it is no contract failure); a
+    broken decision is drift, which passes unless strict; anything else that fails is a break."""
     outcome = yield
     report = outcome.get_result()
+    run = item.config.stash.get(REPORT_KEY, None)
+    if run is None:
+        return
+    test = _rule_name(item.nodeid)
     if call.excinfo is not None and call.excinfo.errisinstance(BudgetExhausted):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
+    elif call.excinfo is not None and report.failed:
+        for finding in _findings(test, call.excinfo.value):
+            run.found(finding)
+        if all(f.kind == rules.DRIFT for f in _findings(test, call.excinfo.value)) and not run.strict:
+            report.outcome = "passed"
+            report.longrepr = None
+    if report.when == "call" or report.outcome != "passed":
+        drift = run.drift_of(test)
+        report.contract_drift = drift  # type: ignore[attr-defined]
+        for finding in drift:
+            report.user_properties.append(("drift", f"{finding.rule} (decision {finding.decision}): "
+                                                    f"expected {finding.expected}; got {finding.got}"))
+        run.outcomes[test] = ("skipped" if report.skipped else "failed" if report.failed
+                              else "drift" if drift else "passed")
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            run.skipped.append({"test": test, "rule": (item.obj.__doc__ or "").strip().split("\n")[0]
+                                if hasattr(item, "obj") else "", "reason": reason.removeprefix("Skipped: ")})
+        if report.when == "call":
+            run.timings[test] = report.duration
+
+
+def _findings(test: str, error: BaseException) -> list[Finding]:
+    """What a failed test broke. Our rules say it themselves; schemathesis' failures are sorted
+    by ``rules.schemathesis_rule``; an unexpected error is a break (the suite cannot tell)."""
+    if isinstance(error, ContractViolation):
+        return [Finding.of(error.rule, test, error.expected, error.got, error.reproduce)]
+    if isinstance(error, BaseExceptionGroup):  # schemathesis' failures, or hypothesis' distinct ones
+        return [finding for inner in error.exceptions for finding in _findings(test, inner)]
+    if type(error).__module__.startswith("schemathesis"):
+        return [Finding.of(rules.schemathesis_rule(error, False), test, "",
+                           getattr(error, "message", str(error)), None)]
+    return [Finding("break", f"the rule ran to its end ({type(error).__name__})", "suite", test,
+                    "no error", str(error)[:500])]
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    if report.when == "call" and report.passed and getattr(report, "contract_drift", None):
+        return "drift", "D", "DRIFT"
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -119,17 +211,35 @@ CLIENT_KEY = pytest.StashKey[ContractClient]()
 
 
 @pytest.fixture(scope="session")
-def client(settings: ContractSettings, request: pytest.FixtureRequest) -> ContractClient:
-    contract_client = ContractClient(settings.base_url, settings.max_requests)
+def run_report(request: pytest.FixtureRequest) -> RunReport:
+    return request.config.stash[REPORT_KEY]
+
+
+@pytest.fixture(scope="session")
+def client(settings: ContractSettings, run_report: RunReport, request: pytest.FixtureRequest) -> ContractClient:
+    def observe(response: Any) -> list:
+        return run_report.observe(response.request.method or "GET", response.url, response.status_code,
+                                  response.headers, response.content)
+
+    contract_client = ContractClient(settings.base_url, settings.max_requests, observer=observe)
     request.config.stash[CLIENT_KEY] = contract_client
     return contract_client
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    run = config.stash.get(REPORT_KEY, None)
+    if run is None:
+        return
     contract_client = config.stash.get(CLIENT_KEY, None)
     if contract_client is not None:
-        terminalreporter.write_line(f"balances contract: {contract_client.sent} requests sent to "
-                                    f"{contract_client.base_url} (budget {contract_client.max_requests})")
+        run.requests_sent = contract_client.sent
+    summary.write(terminalreporter, run)
+    settings = config.stash[SETTINGS_KEY]
+    if settings.html is not None:
+        from .html_report import write_html
+
+        write_html(run.as_dict(), settings.html)
+        terminalreporter.write_line(f"balances contract: HTML report written to {settings.html}")
 
 
 @pytest.fixture(scope="session")
@@ -164,7 +274,7 @@ def history(client: ContractClient, token: str, settings: ContractSettings) -> C
 
     def page(**query: Any) -> tuple[Any, dict]:
         response = client.get(HISTORY, token, params=query)
-        checks.status_is(response, [200], "a valid history request is answered with 200")
+        checks.status_is(response, [200], rules.VALID_HISTORY_REQUEST)
         return response, response.json()
 
     return page
@@ -173,7 +283,8 @@ def history(client: ContractClient, token: str, settings: ContractSettings) -> C
 @pytest.fixture
 def walk(history: Callable[..., Any], settings: ContractSettings) -> Callable[..., Any]:
     """``walk(limit, **filters)`` -> (entries, totals, last response): the newest ``--window`` entries,
-    page by page."""
+    page by page. Every page must be full but the last, and the walk must collect ``total``
+    entries (or the window's worth): a short page is never taken for the end."""
 
     def run(limit: int, **filters: Any) -> tuple[list[dict], list[int], Any]:
         entries: list[dict] = []
@@ -181,11 +292,13 @@ def walk(history: Callable[..., Any], settings: ContractSettings) -> Callable[..
         offset, response = 0, None
         while len(entries) < settings.window:
             response, page = history(limit=limit, offset=offset, **filters)
+            checks.page_size_is_bounded(response, page, limit, offset)
             totals.append(page["total"])
             entries += page["history"]
             if len(page["history"]) < limit:
                 break
             offset += limit
+        checks.walk_reaches_total(response, min(len(entries), settings.window), totals[0], settings.window)
         return entries[: settings.window], totals, response
 
     return run

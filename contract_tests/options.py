@@ -15,6 +15,14 @@ class Option:
     env: str
     help: str
     default: str | None = None
+    is_flag: bool = False
+    """An on/off switch: set by its flag, or by its variable set to 1/true/yes."""
+    cli: str | None = None
+    """Its name on ``balances-mock contract``, where pytest's own flag (``--strict``) is no obstacle."""
+
+    @property
+    def cli_flag(self) -> str:
+        return self.cli or self.flag
 
     @property
     def dest(self) -> str:
@@ -42,4 +50,9 @@ OPTIONS = (
     Option("--window", "BALANCES_WINDOW", "How many newest history entries the paging and ledger rules read.",
            "300"),
     Option("--spec", "BALANCES_SPEC", "The OpenAPI document to test against (default: the bundled one)."),
+    Option("--contract-strict", "BALANCES_STRICT",
+           "Fail on drift too: where the server differs from the mock's decisions, not only from the docs.",
+           is_flag=True, cli="--strict"),
+    Option("--contract-html", "BALANCES_HTML", "Write a self-contained HTML report of the run to this file.",
+           cli="--html"),
 )

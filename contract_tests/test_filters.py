@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from . import checks
-from .conftest import BALANCES
+import pytest
+
+from . import checks, rules
+from .conftest import BALANCES, HISTORY
 
 
 def currencies_in(client, token, walk) -> tuple[list[str], int]:
@@ -15,6 +17,8 @@ def currencies_in(client, token, walk) -> tuple[list[str], int]:
 
 def test_currency_filter_matches_exactly_and_totals_add_up(client, token, history, walk):
     currencies, total = currencies_in(client, token, walk)
+    if not currencies:
+        pytest.skip("the account has no currency (no balance, no history): the currency filter checked nothing")
     parts, response = {}, None
     for currency in currencies:
         response, page = history(currency=currency, limit=100)
@@ -33,7 +37,7 @@ def test_type_filter_matches_exactly(history, walk):
 def test_combined_filters_match_exactly(history, walk):
     entries, _, _ = walk(100)
     if not entries:
-        return
+        pytest.skip("the history is empty: the combined filters checked nothing")
     filters = {"currency": entries[0]["currency"], "type": entries[0]["type"]}
     response, page = history(limit=100, **filters)
     checks.entries_match_filters(response, page["history"], filters)
@@ -42,7 +46,10 @@ def test_combined_filters_match_exactly(history, walk):
         checks.walk_matches_reference(page["history"], expected[: len(page["history"])], 100, response)
 
 
-def test_unknown_filter_values_give_an_empty_page(history):
-    response, page = history(currency="NOT-A-CURRENCY-XYZ")
-    checks.status_is(response, [200], "an unknown currency matches nothing (200, empty page)")
-    checks.offset_past_the_end_is_empty(response, page, 0)
+@pytest.mark.parametrize("filters", [{"currency": "NOT-A-CURRENCY-XYZ"}, {"type": "not_a_type_xyz"}],
+                         ids=["currency", "type"])
+def test_unknown_filter_values_give_an_empty_page(client, token, filters):
+    response = client.get(HISTORY, token, params=filters)
+    checks.not_a_server_error(response)
+    checks.status_is(response, [200], rules.UNKNOWN_FILTER)
+    checks.empty_page(response, response.json(), 0, rules.UNKNOWN_FILTER)

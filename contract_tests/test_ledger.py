@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import checks
+from . import checks, rules
 from .conftest import BALANCES
 
 pytestmark = pytest.mark.ledger
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.ledger
 @pytest.fixture
 def balances(client, token):
     response = client.get(BALANCES, token)
-    checks.status_is(response, [200], "the balances answer a read-and-write token")
+    checks.status_is(response, [200], rules.VALID_BALANCES_REQUEST)
     return response, response.json()
 
 
@@ -31,10 +31,18 @@ def test_each_balance_is_the_newest_balance_after(balances, walk, history):
 
 
 def test_balance_after_moves_by_amount(balances, walk):
+    """Per currency, each link of the chain of entries checked. A link ending at an entry of a
+    type the contract does not know the direction of is not checked; if no link was, the rule
+    says so rather than pass."""
     _, body = balances
+    links = checked = 0
     for currency in body["account"]:
         entries, _, response = walk(100, currency=currency)
-        checks.balance_chain(response, currency, entries)
+        links += max(len(entries) - 1, 0)
+        checked += checks.balance_chain(response, currency, entries)
+    if not checked:
+        pytest.skip(f"no link of the balance chain could be checked ({links} links, none ending at a deposit or a "
+                    "withdrawal; the direction of other types is not documented)")
 
 
 def test_statistics_count_deposits_and_withdrawals(balances, history):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import checks
+from . import checks, rules
 from .conftest import HISTORY
 
 
@@ -13,6 +13,8 @@ def test_paging_gives_every_entry_once_in_order(walk, history, limit):
     """Pages of ``limit`` walked to the window's end equal the pages of 100. Limit 1 costs a
     request per entry, so it walks only the newest 40."""
     reference, _, _ = walk(100)
+    if len(reference) <= limit:
+        pytest.skip(f"the history holds {len(reference)} entries: pages of {limit} cannot show paging")
     if limit == 1:
         entries, totals, response = [], [], None
         for offset in range(min(len(reference), 40)):
@@ -38,21 +40,27 @@ def test_pages_echo_limit_and_offset_and_are_full_but_at_the_end(history):
 
 def test_default_page_is_limit_20_offset_0(client, token):
     response = client.get(HISTORY, token)
-    checks.status_is(response, [200], "the history answers without parameters")
+    checks.status_is(response, [200], rules.VALID_HISTORY_REQUEST)
     page = response.json()
-    checks.page_echoes_paging(response, page, 20, 0)
-    checks.page_size_is_bounded(response, page, 20, 0)
+    if page.get("limit") != 20 or page.get("offset") != 0:
+        raise checks.violation(rules.DEFAULT_PAGE, "limit=20, offset=0",
+                               f"limit={page.get('limit')!r}, offset={page.get('offset')!r}", response)
+    checks.page_size_is_bounded(response, page, page["limit"], page["offset"])
 
 
 def test_offset_past_the_end_gives_an_empty_page(history, client, token):
     _, first = history(limit=1)
     total = first["total"]
     response = client.get(HISTORY, token, params={"offset": total + 10})
-    checks.offset_past_the_end_is_empty(response, response.json(), total)
+    checks.not_a_server_error(response)
+    checks.status_is(response, [200], rules.PAST_THE_END)
+    checks.empty_page(response, response.json(), total, rules.PAST_THE_END)
 
 
 def test_history_is_newest_first(walk):
     entries, _, response = walk(100)
+    if len(entries) < 2:
+        pytest.skip(f"the history holds {len(entries)} entries: there is no order to check")
     checks.newest_first(response, entries)
 
 

@@ -1,6 +1,10 @@
 """Schema conformance, property-based: schemathesis generates valid and invalid requests for
 every operation of the spec and runs all its default checks, plus our envelope and paging
-checks, on every response."""
+checks, on every response.
+
+Each failure is sorted by ``rules.schemathesis_rule``: a break fails the example (and
+hypothesis shrinks it); drift, such as accepting input the spec refuses, is recorded with a
+curl that shows it and fails only under ``--contract-strict``."""
 
 from __future__ import annotations
 
@@ -10,9 +14,13 @@ import pytest
 import schemathesis
 from schemathesis import GenerationMode
 
+from schemathesis.core.failures import FailureGroup
+
 from . import checks  # noqa: F401  (registers the envelope and paging checks with schemathesis)
+from . import rules
 from .client import TOKEN_PATH, BudgetExhausted, ContractClient, TokenSource
-from .conftest import ContractSettings
+from .conftest import ContractSettings, _rule_name
+from .run_report import Finding, RunReport
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +52,21 @@ schema = schemathesis.pytest.from_fixture("contract_schema")
 
 
 @schema.parametrize()
-def test_operation_conforms_to_the_spec(case: Any, client: ContractClient) -> None:
+def test_operation_conforms_to_the_spec(case: Any, client: ContractClient, run_report: RunReport,
+                                        request: pytest.FixtureRequest) -> None:
     try:
         case.call_and_validate(session=client.session)
     except BudgetExhausted as spent:
         pytest.skip(str(spent))
+    except FailureGroup as group:
+        negative = case.meta is not None and case.meta.generation.mode.is_negative
+        breaks = [failure for failure in group.exceptions
+                  if rules.schemathesis_rule(failure, negative).kind == rules.BREAK]
+        for failure in group.exceptions:
+            rule = rules.schemathesis_rule(failure, negative)
+            if rule.kind == rules.DRIFT:
+                run_report.found(Finding.of(rule, _rule_name(request.node.nodeid), failure.title,
+                                            failure.message.strip().splitlines()[0] if failure.message else "",
+                                            case.as_curl_command()))
+        if breaks or run_report.strict:
+            raise
