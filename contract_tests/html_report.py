@@ -69,9 +69,9 @@ article.finding { border: 1px solid var(--line); border-left: 4px solid var(--fa
   padding: .75rem 1rem; margin: 0 0 1rem; break-inside: avoid; }
 article.finding.drift { border-left-color: var(--hole-line); }
 article.finding h3 { margin: 0 0 .5rem; }
-dl.fields { display: grid; grid-template-columns: 8rem 1fr; gap: .35rem .75rem; margin: 0; }
+dl.fields { display: grid; grid-template-columns: 8rem minmax(0, 1fr); gap: .35rem .75rem; margin: 0; }
 dl.fields dt { font-weight: 600; color: var(--muted); }
-dl.fields dd { margin: 0; min-width: 0; }
+dl.fields dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .summary { font-weight: 600; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; }
 @media print {
