@@ -41,7 +41,7 @@ class Item:
 
 
 @dataclass(frozen=True)
-class _Header:
+class DocumentedHeader:
     name: str
     required: bool
     schema: Mapping[str, Any]
@@ -49,17 +49,21 @@ class _Header:
 
 
 @dataclass(frozen=True)
-class _Response:
+class DocumentedResponse:
     """What the spec documents for one operation and status."""
 
     operation: str
     method: str
     path: str
     status: str
-    headers: tuple[_Header, ...]
+    headers: tuple[DocumentedHeader, ...]
     media_type: str | None
     schema_pointer: str | None
     leaves: tuple[str, ...]
+
+    @property
+    def items(self) -> list[Item]:
+        return list(_items(self))
 
     def item(self, part: str, basis: str = "spec") -> Item:
         return Item(self.operation, self.method.upper(), self.path, self.status, part, basis)
@@ -72,7 +76,7 @@ class Contract:
         resource = Resource.from_contents(spec, default_specification=DRAFT202012)
         self._resolver = Registry().with_resource(SPEC_URI, resource).resolver()
         self._registry = Registry().with_resource(SPEC_URI, resource)
-        self._responses: dict[tuple[str, str, str], _Response] = {}
+        self._responses: dict[tuple[str, str, str], DocumentedResponse] = {}
         self._validators: dict[str, Draft202012Validator] = {}
         for path, path_item in (spec.get("paths") or {}).items():
             for method in METHODS:
@@ -89,6 +93,17 @@ class Contract:
     def items(self) -> list[Item]:
         return [item for response in self._responses.values() for item in _items(response)]
 
+    @property
+    def responses(self) -> list[DocumentedResponse]:
+        return list(self._responses.values())
+
+    def documented(self, method: str, path: str, status: int | str) -> DocumentedResponse | None:
+        """What the spec documents for this answer; a method the path lacks gets the path's 405."""
+        response = self._responses.get((method.upper(), path, str(status)))
+        if response is None and self.operation(method, path) is None:
+            response = next((r for (_, p, s), r in self._responses.items() if p == path and s == str(status)), None)
+        return response
+
     def operation(self, method: str, path: str) -> tuple[str, str] | None:
         """The operation id and spec path of a request, or None (an unknown path or method)."""
         for (m, p, _), response in self._responses.items():
@@ -99,10 +114,7 @@ class Contract:
     def observe(self, method: str, path: str, status: int, headers: Mapping[str, str], body: bytes
                 ) -> dict[Item, str | None]:
         """For each item this response shows: None if it is as documented, else what is wrong."""
-        response = self._responses.get((method.upper(), path, str(status)))
-        if response is None and self.operation(method, path) is None:
-            # A method the path does not have (a 405): the path's operations document that answer.
-            response = next((r for (_, p, s), r in self._responses.items() if p == path and s == str(status)), None)
+        response = self.documented(method, path, status)
         if response is None:
             return {}
         seen: dict[Item, str | None] = {}
@@ -153,13 +165,15 @@ class Contract:
             node = self._resolver.lookup(SPEC_URI + pointer).contents
         return node, pointer
 
-    def _read(self, operation: str, method: str, path: str, status: str, pointer: str, response: Any) -> _Response:
+    def _read(self, operation: str, method: str, path: str, status: str, pointer: str, response: Any
+              ) -> DocumentedResponse:
         response, pointer = self._pointer(response, pointer)
         headers = []
         for name, header in (response.get("headers") or {}).items():
             header = self._resolve(header)
-            headers.append(_Header(name, bool(header.get("required")), self._resolve(header.get("schema") or {}),
-                                   header.get("x-required-by") or "spec"))
+            headers.append(DocumentedHeader(name, bool(header.get("required")),
+                                            self._resolve(header.get("schema") or {}),
+                                            header.get("x-required-by") or "spec"))
         media_type = schema_pointer = None
         leaves: tuple[str, ...] = ()
         for candidate, content in (response.get("content") or {}).items():
@@ -167,7 +181,7 @@ class Contract:
             schema_pointer = f"{pointer}/content/{_escape(candidate)}/schema"
             leaves = tuple(self._leaves(content.get("schema") or {}, ""))
             break
-        return _Response(operation, method, path, status, tuple(headers), media_type, schema_pointer, leaves)
+        return DocumentedResponse(operation, method, path, status, tuple(headers), media_type, schema_pointer, leaves)
 
     def _leaves(self, schema: Any, prefix: str) -> Iterator[str]:
         """The paths of a schema's leaves: ``history[].amount``, ``account.*``, ``error.details``."""
@@ -184,7 +198,7 @@ class Contract:
         elif prefix:
             yield prefix
 
-    def _body_problems(self, response: _Response, document: Any) -> dict[str, str]:
+    def _body_problems(self, response: DocumentedResponse, document: Any) -> dict[str, str]:
         validator = self._validators.get(response.schema_pointer or "")
         if validator is None:
             validator = Draft202012Validator({"$ref": SPEC_URI + (response.schema_pointer or "")},
@@ -202,7 +216,7 @@ class Contract:
         return problems
 
 
-def _items(response: _Response) -> Iterator[Item]:
+def _items(response: DocumentedResponse) -> Iterator[Item]:
     for header in response.headers:
         yield response.item(f"header {header.name}", header.basis)
     if response.media_type is not None:
@@ -250,7 +264,7 @@ def _present(document: Any, tokens: list[str]) -> bool:
     return token in document and _present(document[token], rest)
 
 
-def _header_problem(header: _Header, value: str) -> str | None:
+def _header_problem(header: DocumentedHeader, value: str) -> str | None:
     schema = header.schema
     candidate: Any = value
     if schema.get("type") == "integer":

@@ -164,9 +164,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.when == "call" or report.outcome != "passed":
         drift = run.drift_of(test)
         report.contract_drift = drift  # type: ignore[attr-defined]
-        for finding in drift:
-            report.user_properties.append(("drift", f"{finding.rule} (decision {finding.decision}): "
-                                                    f"expected {finding.expected}; got {finding.got}"))
+        for finding in drift:  # JUnit writes the item's properties with its teardown report
+            prop = ("drift", f"{finding.rule} (decision {finding.decision}): expected {finding.expected}; "
+                             f"got {finding.got}")
+            if prop not in item.user_properties:
+                item.user_properties.append(prop)
         run.outcomes[test] = ("skipped" if report.skipped else "failed" if report.failed
                               else "drift" if drift else "passed")
         if report.skipped:

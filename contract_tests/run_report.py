@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,7 +57,7 @@ class RunReport:
     requests_sent: int = 0
     _coverage: dict[Item, dict[str, _Tally]] = field(default_factory=dict)
     _started: float = field(default_factory=time.monotonic)
-    _started_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    _started_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     # -- while the run goes ------------------------------------------------------------------
 
@@ -80,7 +80,10 @@ class RunReport:
         return problems
 
     def found(self, finding: Finding) -> None:
-        if finding not in self.findings:
+        """Record a finding once: the same rule broken the same way in the same test (another
+        generated example, say) adds nothing."""
+        same = (finding.rule, finding.test, finding.expected, finding.got)
+        if all((f.rule, f.test, f.expected, f.got) != same for f in self.findings):
             self.findings.append(finding)
 
     def drift_of(self, test: str) -> list[Finding]:

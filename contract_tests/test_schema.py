@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 import schemathesis
 from schemathesis import GenerationMode
-
 from schemathesis.core.failures import FailureGroup
 
-from . import checks  # noqa: F401  (registers the envelope and paging checks with schemathesis)
-from . import rules
+from . import (
+    checks,  # noqa: F401  (registers the envelope and paging checks with schemathesis)
+    rules,
+)
 from .client import TOKEN_PATH, BudgetExhausted, ContractClient, TokenSource
 from .conftest import ContractSettings, _rule_name
 from .run_report import Finding, RunReport
@@ -65,8 +66,8 @@ def test_operation_conforms_to_the_spec(case: Any, client: ContractClient, run_r
         for failure in group.exceptions:
             rule = rules.schemathesis_rule(failure, negative)
             if rule.kind == rules.DRIFT:
-                run_report.found(Finding.of(rule, _rule_name(request.node.nodeid), failure.title,
-                                            failure.message.strip().splitlines()[0] if failure.message else "",
-                                            case.as_curl_command()))
+                first_line = failure.message.strip().splitlines()[0] if failure.message else ""
+                run_report.found(Finding.of(rule, _rule_name(request.node.nodeid), rule.text,
+                                            f"{failure.title}: {first_line}", case.as_curl_command()))
         if breaks or run_report.strict:
             raise

@@ -278,8 +278,13 @@ def _limit_bounds() -> tuple[int, int, int]:
 def _contract_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The contract suite's own options (contract_tests/options.py), offered here too."""
     for option in reversed(CONTRACT_OPTIONS):
-        if option.flag != "--base-url":
-            command = click.option(option.flag, default=None, help=option.help_text)(command)
+        if option.flag == "--base-url":
+            continue
+        if option.is_flag:
+            command = click.option(option.cli_flag, option.dest, is_flag=True, default=None,
+                                   help=option.help_text)(command)
+        else:
+            command = click.option(option.cli_flag, option.dest, default=None, help=option.help_text)(command)
     return command
 
 
@@ -292,8 +297,10 @@ def contract_command(base_url: str, junitxml: str | None, pytest_args: tuple[str
                      ) -> None:
     """Check the API at BASE_URL against the contract (the bundled contract_tests suite).
 
-    Exits 0 when the implementation keeps the contract. Any further arguments go to pytest,
-    e.g. `-m "not ledger"` to skip the reconciliation rules or `-k auth` to run some rules.
+    Exits 0 when the implementation keeps the contract: no break. Drift, where it differs only
+    from the mock's decisions, is reported and fails the run only with --strict. Any further
+    arguments go to pytest, e.g. `-m "not ledger"` to skip the reconciliation rules or `-k auth`
+    to run some rules.
     """
     import pytest
 
@@ -301,7 +308,9 @@ def contract_command(base_url: str, junitxml: str | None, pytest_args: tuple[str
     args = [str(suite), "--base-url", base_url, "-p", "no:cacheprovider", "--rootdir", str(suite.parent)]
     for option in CONTRACT_OPTIONS:
         value = options.get(option.dest)
-        if value is not None:
+        if option.is_flag and value:
+            args.append(option.flag)
+        elif value is not None and not option.is_flag:
             args += [option.flag, value]
     if junitxml:
         args += ["--junitxml", junitxml]

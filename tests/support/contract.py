@@ -14,7 +14,12 @@ from typing import Any
 
 import pytest
 
+from contract_tests.conftest import REPORT_KEY
+from contract_tests.run_report import RunReport
+from mock_server.launcher import ServerProcess
+
 from . import DEMO, DEMO_READ, ROOT
+from .variants import Variant
 
 SUITE = ROOT / "contract_tests"
 CREDENTIALS = ("--client-id", DEMO[0], "--client-secret", DEMO[1],
@@ -25,13 +30,24 @@ WITHOUT_SCHEMA = ("-k", "not test_schema")
 
 @dataclass
 class Run:
-    """What a run of the suite reported: exit code, test ids by outcome, and its output."""
+    """What a run of the suite reported: exit code, test ids by outcome, its output, and the
+    suite's own account of it (breaks and drift by rule, coverage)."""
 
     returncode: int
     failed: set[str]
     skipped: set[str]
     passed: int
     output: str
+    report: RunReport | None = None
+
+    @property
+    def broken(self) -> set[str]:
+        """The texts of the rules that broke (breaks only)."""
+        return {finding.rule for finding in self.report.breaks} if self.report else set()
+
+    @property
+    def drifted(self) -> set[str]:
+        return {finding.rule for finding in self.report.drift} if self.report else set()
 
 
 @dataclass
@@ -39,9 +55,13 @@ class _Recorder:
     """A pytest plugin that keeps every test report of the run."""
 
     reports: list[Any] = field(default_factory=list)
+    run: RunReport | None = None
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         self.reports.append(report)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.run = config.stash.get(REPORT_KEY, None)
 
 
 def run_contract(capsys: pytest.CaptureFixture[str], base_url: str | None, *args: str) -> Run:
@@ -60,4 +80,9 @@ def run_contract(capsys: pytest.CaptureFixture[str], base_url: str | None, *args
         skipped={r.nodeid for r in reports if r.skipped},
         passed=sum(r.passed and r.when == "call" for r in reports),
         output=out + err,
+        report=recorder.run,
     )
+
+
+def variant_url(server: ServerProcess, variant: Variant) -> str:
+    return f"{server.url}/v/{variant.name}"

@@ -13,13 +13,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import click
 import jwt
+import yaml
 from werkzeug.wrappers import Request, Response
 
+from contract_tests import rules
+from contract_tests.conformance import Contract, DocumentedHeader, DocumentedResponse
+from contract_tests.rules import Rule
 from mock_server import Settings, create_app
 from mock_server.server import ServerOptions, serve
+
+from . import ROOT
 
 SECRET = "variants-secret-that-is-long-enough-for-hs256"
 HISTORY = "/user/balances/history/"
@@ -42,12 +49,16 @@ def _scopes(authorization: str) -> set[str] | None:
 
 @dataclass(frozen=True)
 class Variant:
-    """A rewrite of the mock. ``must_fail``: the contract tests meant to catch it (substrings of
-    their ids); ``may_fail``: tests that also fail as a direct consequence of the same break."""
+    """A rewrite of the mock. ``breaks``: the rules meant to catch it, reported as breaks;
+    ``may_break``: rules that also break as a direct consequence of the same change; ``drifts``:
+    for a lenient variant, the decisions it departs from, reported as drift; ``schema``: only
+    the property-based test can catch it, so its runs include it."""
 
     name: str
-    must_fail: tuple[str, ...] = ()
-    may_fail: tuple[str, ...] = ()
+    breaks: tuple[Rule, ...] = ()
+    may_break: tuple[Rule, ...] = ()
+    drifts: tuple[Rule, ...] = ()
+    schema: bool = False
     request: Callable[[Request], None] = lambda request: None
     response: Callable[[Request, Response], None] = lambda request, response: None
 
@@ -57,7 +68,7 @@ def _json(rewrite: Callable[[Request, Any], Any], only: Callable[[Request, Respo
     """A response hook that rewrites the JSON body of the responses ``only`` selects."""
 
     def hook(request: Request, response: Response) -> None:
-        if only(request, response):
+        if only(request, response) and request.method != "HEAD":  # a HEAD answer has no body to rewrite
             body = json.loads(response.get_data())
             response.set_data(json.dumps(rewrite(request, body)).encode())
 
@@ -163,6 +174,31 @@ def _any_json(request: Request, response: Response) -> bool:
     return response.mimetype == "application/json" and request.path != "/o/token/"
 
 
+def _two_entries_per_page(request: Request, body: Any) -> Any:
+    """Prism's dynamic mock of the spec, roughly: a couple of entries whatever the limit and total."""
+    body["history"] = body["history"][:2]
+    return body
+
+
+OTHER_TYPES = {"deposit": "payment", "withdrawal": "refund"}
+
+
+def _other_type_names(key: str, value: str) -> str | None:
+    if key != "type" or not value:
+        return value
+    known = {theirs: ours for ours, theirs in OTHER_TYPES.items()}
+    return known.get(value, "no-such-type")
+
+
+def _rename_types(request: Request, body: Any) -> Any:
+    if "history" in body:
+        for entry in body["history"]:
+            entry["type"] = OTHER_TYPES.get(entry["type"], entry["type"])
+    if "statistics" in body:  # no deposit or withdrawal in this account's words
+        body["statistics"] = {"total_deposits": 0, "total_withdrawals": 0}
+    return body
+
+
 def _new_currency(request: Request, body: Any) -> Any:
     body["account"]["USDTSOL"] = "0.000000"
     return body
@@ -194,43 +230,89 @@ def _extra_headers(request: Request, response: Response) -> None:
 
 
 BROKEN = [
-    Variant("schema-missing-field", must_fail=("test_schema",),
+    Variant("schema-missing-field", breaks=(rules.CONFORMS,), schema=True,
             response=_json(lambda r, b: {k: v for k, v in b.items() if k != "sub_accounts"}, _balances_ok)),
-    Variant("types-count-as-string", must_fail=("test_schema",), may_fail=("test_statistics_count",),
+    Variant("types-count-as-string", breaks=(rules.CONFORMS,), may_break=(rules.STATISTICS_COUNT,), schema=True,
             response=_json(lambda r, b: {**b, "statistics": {k: str(v) for k, v in b["statistics"].items()}},
                            _balances_ok)),
-    Variant("amount-format", must_fail=("test_schema",),
+    Variant("amount-format", breaks=(rules.CONFORMS,), schema=True,
             response=_json(_map_entries(lambda e: e.update(amount=e["amount"] + "00")), _history_ok)),
-    Variant("pagination-skips-entries", must_fail=("test_paging_gives_every_entry_once",),
-            may_fail=("test_pages_echo_limit", "test_schema", "test_balance_after_moves",
-                      "test_combined_filters"),
+    Variant("pagination-skips-entries", breaks=(rules.FULL_BUT_AT_THE_END,),
+            may_break=(rules.EVERY_ENTRY_ONCE, rules.WALK_REACHES_TOTAL, rules.BALANCE_CHAIN, rules.ECHOES_PAGING),
             request=_shift_offset, response=_json(_unshift_offset, _history_ok)),
-    Variant("ordering-oldest-first", must_fail=("test_history_is_newest_first",),
-            may_fail=("test_paging_gives_every_entry_once", "test_balance_after_moves",
-                      "test_each_balance_is_the_newest", "test_combined_filters", "test_schema"),
+    Variant("ordering-oldest-first", breaks=(rules.NEWEST_FIRST,),
+            may_break=(rules.EVERY_ENTRY_ONCE, rules.BALANCE_CHAIN, rules.BALANCE_IS_NEWEST),
             response=_json(lambda r, b: {**b, "history": b["history"][::-1]}, _history_ok)),
-    Variant("filter-leaks-other-currency", must_fail=("test_currency_filter_matches",),
-            may_fail=("test_schema", "test_combined_filters", "test_balance_after_moves"),
+    Variant("filter-leaks-other-currency", breaks=(rules.FILTER_EXACT,), may_break=(rules.BALANCE_CHAIN,),
             response=_json(_mislabel_last, _history_ok)),
-    Variant("ledger-balance-disagrees", must_fail=("test_each_balance_is_the_newest",),
+    Variant("ledger-balance-disagrees", breaks=(rules.BALANCE_IS_NEWEST,),
             response=_json(_bump_first_balance, _balances_ok)),
-    Variant("ledger-statistics-off", must_fail=("test_statistics_count",),
+    Variant("ledger-statistics-off", breaks=(rules.STATISTICS_COUNT,),
             response=_json(lambda r, b: {**b, "statistics": {**b["statistics"],
                                                              "total_deposits": b["statistics"]["total_deposits"] + 1}},
                            _balances_ok)),
-    Variant("auth-missing-token-accepted", must_fail=("test_no_token_is_401",), may_fail=("test_schema",),
-            request=_accept_missing_token),
-    Variant("auth-bad-signature-accepted", must_fail=("test_broken_signature_is_401", "test_malformed_token_is_401"),
-            may_fail=("test_edited_claims", "test_schema"), request=_accept_any_signature),
-    Variant("scopes-ignored", must_fail=("test_read_only_token_on_balances_is_403",), request=_ignore_scopes),
-    Variant("token-wrong-secret-accepted", must_fail=("test_wrong_client_secret",), request=_accept_wrong_secret),
-    Variant("error-envelope-flat", must_fail=("test_no_token_is_401", "test_malformed_token_is_401"),
-            may_fail=("test_schema", "test_broken_signature", "test_edited_claims"),
+    Variant("auth-missing-token-accepted", breaks=(rules.NO_TOKEN,), request=_accept_missing_token),
+    Variant("auth-bad-signature-accepted", breaks=(rules.BROKEN_SIGNATURE, rules.MALFORMED_TOKEN),
+            may_break=(rules.EDITED_CLAIMS,), request=_accept_any_signature),
+    Variant("scopes-ignored", breaks=(rules.BALANCES_NEED_WRITE,), request=_ignore_scopes),
+    Variant("token-wrong-secret-accepted", breaks=(rules.WRONG_SECRET,), request=_accept_wrong_secret),
+    Variant("error-envelope-flat", breaks=(rules.CONFORMS,),
             response=_json(_flat_envelope, lambda r, resp: resp.status_code == 401 and r.path != "/o/token/")),
-    Variant("content-type-html-404", must_fail=("test_unknown_path_is_404",), response=_html_404),
-    Variant("status-500-on-bad-parameters", must_fail=("test_bad_parameters_are_400",), may_fail=("test_schema",),
-            response=_bad_parameters_crash),
+    Variant("content-type-html-404", breaks=(rules.ERRORS_ARE_JSON,), response=_html_404),
+    Variant("status-500-on-bad-parameters", breaks=(rules.NO_SERVER_ERROR,), response=_bad_parameters_crash),
+    Variant("pages-short-total-kept", breaks=(rules.FULL_BUT_AT_THE_END,),
+            may_break=(rules.EVERY_ENTRY_ONCE, rules.WALK_REACHES_TOTAL, rules.BALANCE_IS_NEWEST,
+                       rules.TOTALS_ADD_UP, rules.BALANCE_CHAIN),
+            response=_json(_two_entries_per_page, _history_ok)),
 ]
+
+def _query(change: Callable[[str, str], str | None]) -> Callable[[Request], None]:
+    """A request hook that reads each query parameter another way (None drops it), as a
+    lenient server would before the mock sees the request."""
+
+    def hook(request: Request) -> None:
+        pairs = [(key, change(key, value)) for key, value in parse_qsl(request.query_string.decode(),
+                                                                       keep_blank_values=True)]
+        request.environ["QUERY_STRING"] = urlencode([(k, v) for k, v in pairs if v is not None])
+
+    return hook
+
+
+def _integer(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _no_match_for_empty_type(key: str, value: str) -> str | None:
+    return "no-such-type" if key == "type" and value == "" else value
+
+
+def _clamp_limit(key: str, value: str) -> str | None:
+    number = _integer(value)
+    return "100" if key == "limit" and number is not None and number > 100 else value
+
+
+def _negative_offset_is_zero(key: str, value: str) -> str | None:
+    number = _integer(value)
+    return "0" if key == "offset" and number is not None and number < 0 else value
+
+
+def _ignore_non_integer_limit(key: str, value: str) -> str | None:
+    return None if key == "limit" and _integer(value) is None else value
+
+
+LENIENT = [
+    Variant("lenient-empty-type-matches-nothing", drifts=(rules.EMPTY_FILTER_REFUSED,),
+            request=_query(_no_match_for_empty_type)),
+    Variant("lenient-limit-clamped-to-100", drifts=(rules.LIMIT_RANGE,), request=_query(_clamp_limit)),
+    Variant("lenient-negative-offset-read-as-0", drifts=(rules.BAD_PARAMETER_REFUSED,),
+            request=_query(_negative_offset_is_zero)),
+    Variant("lenient-non-integer-limit-ignored", drifts=(rules.BAD_PARAMETER_REFUSED,),
+            request=_query(_ignore_non_integer_limit)),
+]
+"""Servers that keep every documented promise but take one of the spec's decisions another way."""
 
 COMPATIBLE = [
     Variant("extra-fields", response=_json(_extra_fields, _any_json)),
@@ -259,7 +341,88 @@ def combined(name: str, variants: list[Variant]) -> Variant:
 
 ALL_COMPATIBLE = combined("all-compatible", COMPATIBLE)
 
-VARIANTS = {v.name: v for v in [*BROKEN, *COMPATIBLE, ALL_COMPATIBLE]}
+UNKNOWN_TYPES = Variant("unknown-types-only", request=_query(_other_type_names),
+                        response=_json(_rename_types, lambda r, resp: resp.status_code == 200
+                                       and r.path != "/o/token/"))
+"""An account whose entries all have types the contract does not know the direction of: the
+balance chain rule can check nothing, and must say so."""
+
+# -- every documented item broken, to prove the coverage matrix ------------------------------
+
+CONTRACT = Contract(yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8")))
+
+
+def _wrong_type(value: Any) -> Any:
+    """A value of another JSON type than ``value``."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, dict, list)):
+        return "x"
+    return {str: 12345, int: "12", float: "1.5", dict: [], list: {}}[type(value)]
+
+
+def _break_leaf(document: Any, tokens: list[str]) -> None:
+    """Give every value at a leaf's path (``history[].amount``, ``account.*``) a wrong type."""
+    token, rest = tokens[0], tokens[1:]
+    if token == "[]":
+        slots = list(range(len(document))) if isinstance(document, list) else []
+    elif isinstance(document, dict):
+        slots = list(document) if token == "*" else [token] if token in document else []
+    else:
+        slots = []
+    for slot in slots:
+        if rest:
+            _break_leaf(document[slot], rest)
+        else:
+            document[slot] = _wrong_type(document[slot])
+
+
+def _break_header(response: Response, header: DocumentedHeader) -> None:
+    """A required header goes missing; an optional one gets a value its schema refuses."""
+    if header.required:
+        response.headers.pop(header.name, None)
+    elif header.name in response.headers:
+        response.headers[header.name] = "soon" if header.schema.get("type") == "integer" else "x-invalid"
+
+
+def _items_broken(documented: DocumentedResponse) -> Callable[[Request, Response], None]:
+    """Each header and body field of one documented answer broken on its own: the body stays
+    JSON, so each field's failure is observed apart."""
+
+    def hook(request: Request, response: Response) -> None:
+        if CONTRACT.documented(request.method, request.path, response.status_code) is not documented:
+            return
+        for header in documented.headers:
+            _break_header(response, header)
+        if documented.leaves and request.method != "HEAD":
+            body = json.loads(response.get_data())
+            for leaf in documented.leaves:
+                _break_leaf(body, [t for t in leaf.replace("[]", ".[]").split(".") if t])
+            response.set_data(json.dumps(body).encode())
+
+    return hook
+
+
+def _content_type_broken(token: bool) -> Callable[[Request, Response], None]:
+    """Documented answers with a Content-Type other than the spec's: the token's 200 alone, or
+    every other one (a run needs tokens to reach them)."""
+
+    def hook(request: Request, response: Response) -> None:
+        documented = CONTRACT.documented(request.method, request.path, response.status_code)
+        if documented is not None and (documented.operation == "obtainToken" and documented.status == "200") == token:
+            response.headers["Content-Type"] = "text/plain; charset=utf-8"
+
+    return hook
+
+
+ITEMS_BROKEN = {f"{d.operation} {d.status}": Variant(f"items-broken-{d.operation}-{d.status}",
+                                                     response=_items_broken(d))
+                for d in CONTRACT.responses}
+"""For each documented answer (operation x status), a variant breaking every header and field of it."""
+CONTENT_TYPE_BROKEN = [Variant("content-type-broken", response=_content_type_broken(token=False)),
+                       Variant("token-content-type-broken", response=_content_type_broken(token=True))]
+"""Between them, every documented answer with a Content-Type other than the spec's."""
+
+VARIANTS = {v.name: v for v in [*BROKEN, *LENIENT, *COMPATIBLE, ALL_COMPATIBLE, UNKNOWN_TYPES,
+                                *ITEMS_BROKEN.values(), *CONTENT_TYPE_BROKEN]}
 
 
 def variants_app(mock: Any) -> Callable:

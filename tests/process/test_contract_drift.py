@@ -1,0 +1,38 @@
+"""A server that keeps every documented promise but takes one of the spec's decisions its own
+way is drift, not a broken contract: the run passes, reports the difference with a curl that
+shows it, and fails only when asked to be strict.
+
+Each lenient variant runs the whole suite, the property-based test included with a few
+examples (schemathesis sends the invalid input too), then the rules that meet it again under
+``--contract-strict``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ..support.contract import CREDENTIALS, variant_url
+from ..support.variants import LENIENT, Variant
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("variant", LENIENT, ids=lambda v: v.name)
+def test_a_lenient_server_passes_with_its_drift_reported_and_fails_strictly(contract, variants_server,
+                                                                           variant: Variant, tmp_path):
+    url = variant_url(variants_server, variant)
+    run = contract(url, *CREDENTIALS, "--examples", "5", "--junitxml", str(tmp_path / "junit.xml"))
+    assert run.returncode == 0 and not run.failed, run.output
+    assert not run.broken, run.broken
+    expected = {rule.text for rule in variant.drifts}
+    assert expected <= run.drifted, f"{variant.name}: expected drift {expected}, got {run.drifted}\n{run.output}"
+    assert "where this server differs from the mock's assumptions (drift)" in run.output
+    assert f"[decision: {variant.drifts[0].decision}]" in run.output
+    assert "reproduce: curl" in run.output and "Bearer [REDACTED]" in run.output
+    assert "balances contract: PASS (no breaks; " in run.output
+    assert 'name="drift"' in (tmp_path / "junit.xml").read_text()  # JUnit carries it as a test property
+
+    strict = contract(url, *CREDENTIALS, "--contract-strict", "-k", "test_errors or test_schema", "--examples", "5")
+    assert strict.returncode == 1, strict.output
+    assert expected <= strict.drifted and not strict.broken
+    assert "balances contract: FAIL (strict: " in strict.output
