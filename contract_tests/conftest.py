@@ -179,16 +179,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             run.timings[test] = report.duration
 
 
-def _findings(test: str, error: BaseException) -> list[Finding]:
+def _findings(test: str, error: BaseException, reproduce: str | None = None) -> list[Finding]:
     """What a failed test broke. Our rules say it themselves; schemathesis' failures are sorted
     by ``rules.schemathesis_rule``; an unexpected error is a break (the suite cannot tell)."""
     if isinstance(error, ContractViolation):
         return [Finding.of(error.rule, test, error.expected, error.got, error.reproduce)]
     if isinstance(error, BaseExceptionGroup):  # schemathesis' failures, or hypothesis' distinct ones
-        return [finding for inner in error.exceptions for finding in _findings(test, inner)]
+        curl = next((line.strip() for line in str(error).splitlines() if line.strip().startswith("curl ")), reproduce)
+        return [finding for inner in error.exceptions for finding in _findings(test, inner, curl)]
     if type(error).__module__.startswith("schemathesis"):
-        return [Finding.of(rules.schemathesis_rule(error, False), test, "",
-                           getattr(error, "message", str(error)), None)]
+        rule = rules.schemathesis_rule(error)
+        first_line = (getattr(error, "message", "") or str(error)).strip().splitlines()[:1]
+        return [Finding.of(rule, test, rule.text, f"{getattr(error, 'title', '')}: {''.join(first_line)}", reproduce)]
     return [Finding("break", f"the rule ran to its end ({type(error).__name__})", "suite", test,
                     "no error", str(error)[:500])]
 

@@ -111,7 +111,7 @@ ALLOW_LISTS_MORE = decided("Allow lists exactly the documented methods", "undocu
 SCHEMATHESIS = Rule("schemathesis check", "spec")
 
 
-def schemathesis_rule(failure: object, negative: bool) -> Rule:
+def schemathesis_rule(failure: object) -> Rule:
     """The rule a schemathesis failure breaks. Accepting input the spec calls invalid, refusing
     input it calls valid, or refusing with a status of its own are the server's way of handling
     a case the documentation does not settle: drift. Anything about what a response holds is a

@@ -60,11 +60,9 @@ def test_operation_conforms_to_the_spec(case: Any, client: ContractClient, run_r
     except BudgetExhausted as spent:
         pytest.skip(str(spent))
     except FailureGroup as group:
-        negative = case.meta is not None and case.meta.generation.mode.is_negative
-        breaks = [failure for failure in group.exceptions
-                  if rules.schemathesis_rule(failure, negative).kind == rules.BREAK]
+        breaks = [failure for failure in group.exceptions if rules.schemathesis_rule(failure).kind == rules.BREAK]
         for failure in group.exceptions:
-            rule = rules.schemathesis_rule(failure, negative)
+            rule = rules.schemathesis_rule(failure)
             if rule.kind == rules.DRIFT:
                 first_line = failure.message.strip().splitlines()[0] if failure.message else ""
                 run_report.found(Finding.of(rule, _rule_name(request.node.nodeid), rule.text,

@@ -87,7 +87,7 @@ def test_the_documentation_examples_stay_verbatim_but_not_first():
 
 
 @pytest.mark.parametrize(("rules", "broken"), [("paging", "a page is full except at the end"),
-                                               ("ledger", "the balance equals the newest balance_after")])
+                                               ("ledger", "a balance equals the newest balance_after")])
 def test_the_same_rules_refuse_the_documentation_examples(rules, broken):
     """Proof that the rules bite: the verbatim examples break both groups."""
     page, balances = examples(HISTORY)["documented"], examples(BALANCES)["documented"]
