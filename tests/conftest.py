@@ -2,7 +2,8 @@
 
 - ``unit``: pure functions and classes, in-process, no app;
 - ``http``: the app through Flask's test client (no sockets, no processes);
-- ``process``: real ``balances-mock`` processes, subprocesses and sockets.
+- ``process``: real ``balances-mock`` processes, subprocesses and sockets;
+- ``browser``: pages in a real headless Chromium (marked ``process`` too: it is one).
 
 ``pytest -m "not process"`` is the loop of a few seconds; ``slow`` marks the few tests
 that take seconds each (the contract self-test, packaging).
@@ -17,7 +18,7 @@ import yaml
 
 from .support import SPEC_PATH
 
-LEVELS = ("unit", "http", "process")
+LEVELS = ("unit", "http", "process", "browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,6 +26,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         level = item.path.parent.name
         if level in LEVELS:
             item.add_marker(level)
+        if level == "browser":
+            item.add_marker("process")
 
 
 @pytest.fixture(scope="session")

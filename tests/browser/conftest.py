@@ -23,12 +23,6 @@ TIMEOUT_MS = 5000
 """A page that does not show what a test waits for within this fails the test, and fast."""
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.path.is_relative_to(HERE):
-            item.add_marker("browser")
-
-
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")

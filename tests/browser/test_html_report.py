@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from contract_tests.html_report import write_html
+from mock_server.launcher import ServerProcess, launch
 
+from ..support import ROOT
+from ..support.contract import CREDENTIALS, WITHOUT_SCHEMA, run_contract
 from ..support.report_sample import sample_report
 
 SCRIPT = "<script>alert(1)</script>"
@@ -78,3 +84,31 @@ def contrast(first: str, second: str) -> float:
 
     light, dark = sorted((luminance(first), luminance(second)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.fixture(scope="module")
+def variants_server() -> Iterator[ServerProcess]:
+    server = launch([sys.executable, "-m", "tests.support.variants"], cwd=ROOT)
+    yield server
+    server.stop()
+
+
+def test_a_real_run_against_a_broken_server_reads_as_a_failure(page, page_events, tmp_path, capsys, monkeypatch,
+                                                               variants_server):
+    """The suite's own report of a run against a server whose statistics are off by one."""
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "contract.html"
+    run = run_contract(capsys, f"{variants_server.url}/v/ledger-statistics-off", *CREDENTIALS, *WITHOUT_SCHEMA,
+                       "--contract-html", str(report))
+    assert run.returncode == 1, run.output
+    page.goto(report.as_uri())
+
+    expect(page.get_by_role("status")).to_have_text("FAIL 1 break")
+    breaks = page.locator("#breaks")
+    rule = "statistics count the history's deposits and withdrawals"
+    expect(breaks.get_by_role("heading", name=rule)).to_be_visible()
+    expect(breaks.locator("pre.reproduce")).to_contain_text("Authorization: Bearer [REDACTED]")
+    expect(page.locator("#coverage-summary")).to_contain_text("108 of 108 documented items checked")
+    expect(page.get_by_text(f"{variants_server.url}/v/ledger-statistics-off").first).to_be_visible()
+    assert page_events.console_errors == [] and page_events.page_errors == []
+    assert page_events.requests == [report.as_uri()]

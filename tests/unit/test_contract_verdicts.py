@@ -142,7 +142,8 @@ def test_a_run_report_credits_responses_to_the_running_rule_and_counts_holes(con
                            page(total="1"))
     assert [(item.part, problem) for item, problem in problems] == [("body total", "'1' is not of type 'integer'")]
     report = run.as_dict()
-    amount = next(i for i in report["coverage"]["items"] if i["part"] == "body history[].amount" and i["status"] == "200")
+    amount = next(i for i in report["coverage"]["items"]
+                  if i["part"] == "body history[].amount" and i["status"] == "200")
     assert amount["rules"] == [{"rule": "test_pagination.py::test_x", "passed": 1, "failed": 0}]
     assert report["coverage"]["reached"] == 9 and report["coverage"]["total"] == len(contract.items)
     assert len(run.holes) == len(contract.items) - 9
