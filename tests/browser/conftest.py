@@ -10,6 +10,7 @@ marks an asyncio loop as running, and a test elsewhere that calls ``asyncio.run`
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ TIMEOUT_MS = 5000
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
+    if executable is None and os.environ.get("BALANCES_REQUIRE_BROWSER"):
+        pytest.fail("no chromium on the PATH, and BALANCES_REQUIRE_BROWSER is set (CI installs it: see .ci/run)")
     if executable is None:
         pytest.skip("no chromium on the PATH: install Debian's (apt-get install chromium); "
                     "Playwright cannot download its own browser here")
