@@ -29,6 +29,8 @@ def test_currency_filter_matches_exactly_and_totals_add_up(client, token, histor
 
 def test_type_filter_matches_exactly(history, walk):
     entries, _, _ = walk(100)
+    if not entries:
+        pytest.skip("the history is empty: the type filter checked nothing")
     for type_ in dict.fromkeys(["deposit", "withdrawal", *(e["type"] for e in entries)]):
         response, page = history(type=type_, limit=100)
         checks.entries_match_filters(response, page["history"], {"type": type_})

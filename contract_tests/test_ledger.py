@@ -24,7 +24,10 @@ def balances(client, token):
 def test_each_balance_is_the_newest_balance_after(balances, walk, history):
     _, body = balances
     entries, _, _ = walk(100)
-    for currency in dict.fromkeys([*body["account"], *(e["currency"] for e in entries)]):
+    currencies = list(dict.fromkeys([*body["account"], *(e["currency"] for e in entries)]))
+    if not currencies:
+        pytest.skip("the account has no currency (no balance, no history): there is no balance to compare")
+    for currency in currencies:
         response, page = history(currency=currency, limit=1)
         newest = page["history"][0] if page["history"] else None
         checks.balance_is_newest_balance_after(response, currency, body["account"], newest)
@@ -40,6 +43,8 @@ def test_balance_after_moves_by_amount(balances, walk):
         entries, _, response = walk(100, currency=currency)
         links += max(len(entries) - 1, 0)
         checked += checks.balance_chain(response, currency, entries)
+    if not links:
+        pytest.skip("no currency has two entries in the history: the balance chain checked nothing")
     if not checked:
         pytest.skip(f"no link of the balance chain could be checked ({links} links, none ending at a deposit or a "
                     "withdrawal; the direction of other types is not documented)")

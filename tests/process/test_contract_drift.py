@@ -9,10 +9,16 @@ under ``--contract-strict``.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from ..support.contract import CREDENTIALS, SMALL_WINDOW, variant_url
 from ..support.variants import LENIENT, Variant
+
+LIMIT_CLAMPED = next(v for v in LENIENT if v.name == "lenient-limit-clamped-to-100")
 
 pytestmark = pytest.mark.slow
 
@@ -36,3 +42,19 @@ def test_a_lenient_server_passes_with_its_drift_reported_and_fails_strictly(cont
     assert strict.returncode == 1, strict.output
     assert expected <= strict.drifted and not strict.broken
     assert "balances contract: FAIL (strict: " in strict.output
+
+
+def test_the_command_takes_strict_from_its_flag_or_the_environment_and_writes_the_html(variants_server, tmp_path):
+    url = variant_url(variants_server, LIMIT_CLAMPED)
+    command = [sys.executable, "-m", "mock_server", "contract", url, "--client-id", "demo",
+               "--client-secret", "demo-secret", "-k", "test_bad_parameters"]
+    lenient = subprocess.run([*command, "--html", "report.html"], capture_output=True, text=True, timeout=120,
+                             cwd=tmp_path)
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr
+    assert "PASS" in (tmp_path / "report.html").read_text()
+    strict = subprocess.run([*command, "--strict"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    from_env = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                              env={**os.environ, "BALANCES_STRICT": "1"})
+    for run in (strict, from_env):
+        assert run.returncode == 1, run.stdout + run.stderr
+        assert "balances contract: FAIL (strict: 2 drift)" in run.stdout

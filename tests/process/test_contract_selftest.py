@@ -51,6 +51,21 @@ def test_a_rule_that_can_check_nothing_says_so(contract, variants_server):
     assert any(skip["test"].endswith("test_balance_after_moves_by_amount") for skip in run.report.skipped)
 
 
+def test_against_an_empty_account_the_rules_that_need_data_say_so(contract):
+    mock = start_server("--scenario", "empty")
+    try:
+        run = contract(mock.url, *CREDENTIALS, *WITHOUT_SCHEMA)
+    finally:
+        mock.stop()
+    assert run.returncode == 0 and not run.report.findings, run.output
+    skipped = {test.split("::", 1)[1].split("[", 1)[0] for test in run.skipped}
+    assert skipped == {"test_currency_filter_matches_exactly_and_totals_add_up", "test_type_filter_matches_exactly",
+                       "test_combined_filters_match_exactly", "test_each_balance_is_the_newest_balance_after",
+                       "test_balance_after_moves_by_amount", "test_paging_gives_every_entry_once_in_order",
+                       "test_history_is_newest_first", "test_order_is_stable_between_calls"}, run.output
+    assert "rules that checked nothing" in run.output and "the history is empty" in run.output
+
+
 def test_ledger_rules_can_be_switched_off_by_marker(contract, variants_server):
     broken = next(v for v in BROKEN if v.name == "ledger-balance-disagrees")
     run = contract(variant_url(variants_server, broken), *CREDENTIALS, *WITHOUT_SCHEMA,
