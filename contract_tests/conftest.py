@@ -156,27 +156,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
     elif call.excinfo is not None and report.failed:
-        for finding in _findings(test, call.excinfo.value):
+        findings = _findings(test, call.excinfo.value)
+        for finding in findings:
             run.found(finding)
-        if all(f.kind == rules.DRIFT for f in _findings(test, call.excinfo.value)) and not run.strict:
-            report.outcome = "passed"
-            report.longrepr = None
+        if report.when == "call" and not run.strict and all(f.kind == rules.DRIFT for f in findings):
+            report.outcome, report.longrepr = "passed", None
     if report.when == "call" or report.outcome != "passed":
-        drift = run.drift_of(test)
-        report.contract_drift = drift  # type: ignore[attr-defined]
-        for finding in drift:  # JUnit writes the item's properties with its teardown report
-            prop = ("drift", f"{finding.rule} (decision {finding.decision}): expected {finding.expected}; "
-                             f"got {finding.got}")
-            if prop not in item.user_properties:
-                item.user_properties.append(prop)
-        run.outcomes[test] = ("skipped" if report.skipped else "failed" if report.failed
-                              else "drift" if drift else "passed")
-        if report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            run.skipped.append({"test": test, "rule": (item.obj.__doc__ or "").strip().split("\n")[0]
-                                if hasattr(item, "obj") else "", "reason": reason.removeprefix("Skipped: ")})
-        if report.when == "call":
-            run.timings[test] = report.duration
+        _record(run, item, report, test)
+
+
+def _record(run: RunReport, item: pytest.Item, report: pytest.TestReport, test: str) -> None:
+    """The test's outcome, drift, skip reason and time, into the run report (and its drift into
+    JUnit, which writes an item's properties with its teardown report)."""
+    drift = run.drift_of(test)
+    report.contract_drift = drift  # type: ignore[attr-defined]
+    for finding in drift:
+        prop = ("drift", f"{finding.rule} (decision {finding.decision}): expected {finding.expected}; "
+                         f"got {finding.got}")
+        if prop not in item.user_properties:
+            item.user_properties.append(prop)
+    run.outcomes[test] = ("skipped" if report.skipped else "failed" if report.failed
+                          else "drift" if drift else "passed")
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        doc = getattr(item, "obj", None).__doc__ if hasattr(item, "obj") else None
+        run.skipped.append({"test": test, "rule": (doc or "").strip().split("\n")[0],
+                            "reason": reason.removeprefix("Skipped: ")})
+    if report.when == "call":
+        run.timings[test] = report.duration
 
 
 def _findings(test: str, error: BaseException, reproduce: str | None = None) -> list[Finding]:

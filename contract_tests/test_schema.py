@@ -20,7 +20,7 @@ from . import (
     rules,
 )
 from .client import TOKEN_PATH, BudgetExhausted, ContractClient, TokenSource
-from .conftest import ContractSettings, _rule_name
+from .conftest import ContractSettings
 from .run_report import Finding, RunReport
 
 
@@ -53,8 +53,7 @@ schema = schemathesis.pytest.from_fixture("contract_schema")
 
 
 @schema.parametrize()
-def test_operation_conforms_to_the_spec(case: Any, client: ContractClient, run_report: RunReport,
-                                        request: pytest.FixtureRequest) -> None:
+def test_operation_conforms_to_the_spec(case: Any, client: ContractClient, run_report: RunReport) -> None:
     try:
         case.call_and_validate(session=client.session)
     except BudgetExhausted as spent:
@@ -65,7 +64,7 @@ def test_operation_conforms_to_the_spec(case: Any, client: ContractClient, run_r
             rule = rules.schemathesis_rule(failure)
             if rule.kind == rules.DRIFT:
                 first_line = failure.message.strip().splitlines()[0] if failure.message else ""
-                run_report.found(Finding.of(rule, _rule_name(request.node.nodeid), rule.text,
+                run_report.found(Finding.of(rule, run_report.current, rule.text,
                                             f"{failure.title}: {first_line}", case.as_curl_command()))
         if breaks or run_report.strict:
             raise
