@@ -4,7 +4,8 @@ Every check raises ``ContractViolation`` with the rule that broke, what was expe
 came back, and a curl command that reproduces it (credentials redacted), so a red CI run
 explains itself without this source at hand.
 
-The first two are also registered with schemathesis and so run on every generated response.
+The first two also run on every response schemathesis gets (``test_schema`` registers them),
+and on every answer ``balances-mock proxy`` passes on. This module needs no schemathesis.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-import schemathesis
 
 from . import rules
 from .client import TOKEN_PATH, curl
@@ -102,26 +102,6 @@ def history_page_is_consistent(response: Any, query: Mapping[str, Any]) -> None:
     page_size_is_bounded(response, page, limit, offset)
     newest_first(response, page["history"])
     entries_match_filters(response, page["history"], {k: query[k] for k in ("currency", "type") if k in query})
-
-
-@schemathesis.check
-def error_responses_use_the_envelope(ctx: Any, response: Any, case: Any) -> None:
-    error_body_is_the_envelope(response, case.path, response.request.method or case.method)
-
-
-@schemathesis.check
-def history_pages_are_consistent(ctx: Any, response: Any, case: Any) -> None:
-    """On pages answering schema-valid requests only: what a server makes of an invalid one
-    (a clamped limit, an ignored offset) is its own business, judged as drift elsewhere."""
-    negative = case.meta is not None and case.meta.generation.mode.is_negative
-    if case.path.rstrip("/").endswith("/balances/history") and case.method.upper() == "GET" and not negative:
-        query = case.query or {}
-        try:
-            parsed = {k: v for k, v in query.items() if k in ("currency", "type")}
-            parsed.update({k: int(query[k]) for k in ("limit", "offset") if k in query})
-        except (TypeError, ValueError):
-            return  # a negative case: the server must have refused it, which other checks verify
-        history_page_is_consistent(response, parsed)
 
 
 def conforms(response: Any, problems: Sequence[tuple[Any, str]]) -> None:

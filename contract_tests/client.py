@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -154,21 +154,28 @@ class TokenSource:
 def curl(response: requests.Response) -> str:
     """A curl command that repeats the request of ``response``, with credentials redacted."""
     request = response.request
-    parts = ["curl", "-X", request.method or "GET"]
-    for name, value in request.headers.items():
+    return curl_command(request.method or "GET", request.url or "", request.headers.items(), request.body)
+
+
+def curl_command(method: str, url: str, headers: Iterable[tuple[str, str | bytes]],
+                 body: str | bytes | None) -> str:
+    """A curl command for a request, credentials redacted: an Authorization header keeps its
+    scheme only, a form's ``client_secret`` is hidden."""
+    parts = ["curl", "-X", method]
+    for name, value in headers:
         if isinstance(value, bytes):  # requests sends bytes values as they are (latin-1 on the wire)
             value = value.decode("latin-1")
-        if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length"}:
+        if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length", "host"}:
             continue
         if name.lower() == "authorization":
             scheme = value.split(" ", 1)[0]
             value = f"{scheme} [REDACTED]" if " " in value else "[REDACTED]"
         parts += ["-H", f"{name}: {value}"]
-    if request.body:
-        body = request.body.decode(errors="replace") if isinstance(request.body, bytes) else str(request.body)
-        if "client_secret" in body:
-            body = "&".join("client_secret=[REDACTED]" if p.startswith("client_secret=") else p
-                            for p in body.split("&"))
-        parts += ["--data", body]
-    parts.append(request.url or "")
+    if body:
+        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+        if "client_secret" in text:
+            text = "&".join("client_secret=[REDACTED]" if p.startswith("client_secret=") else p
+                            for p in text.split("&"))
+        parts += ["--data", text]
+    parts.append(url)
     return shlex.join(parts)

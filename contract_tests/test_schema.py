@@ -24,6 +24,26 @@ from .conftest import ContractSettings
 from .run_report import Finding, RunReport
 
 
+@schemathesis.check
+def error_responses_use_the_envelope(ctx: Any, response: Any, case: Any) -> None:
+    checks.error_body_is_the_envelope(response, case.path, response.request.method or case.method)
+
+
+@schemathesis.check
+def history_pages_are_consistent(ctx: Any, response: Any, case: Any) -> None:
+    """On pages answering schema-valid requests only: what a server makes of an invalid one
+    (a clamped limit, an ignored offset) is its own business, judged as drift elsewhere."""
+    negative = case.meta is not None and case.meta.generation.mode.is_negative
+    if case.path.rstrip("/").endswith("/balances/history") and case.method.upper() == "GET" and not negative:
+        query = case.query or {}
+        try:
+            parsed = {k: v for k, v in query.items() if k in ("currency", "type")}
+            parsed.update({k: int(query[k]) for k in ("limit", "offset") if k in query})
+        except (TypeError, ValueError):
+            return  # a negative case: the server must have refused it, which other checks verify
+        checks.history_page_is_consistent(response, parsed)
+
+
 @pytest.fixture(scope="session")
 def contract_schema(spec: dict[str, Any], settings: ContractSettings, main_tokens: TokenSource) -> Any:
     schema = schemathesis.openapi.from_dict(spec)

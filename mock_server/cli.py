@@ -23,6 +23,7 @@ from .clients_file import ClientsFileError, load_clients, merge_clients
 from .faults import Chaos, describe, parse_latency
 from .fixtures import FixtureError, FixtureSet, check_target, export, write_atomically
 from .ledger_file import LedgerFileError
+from .proxy_cli import proxy_command
 from .rate_limits import DOCUMENTED_LIMITS
 from .rate_limits import check as check_limits
 from .sandbox_cli import sandbox
@@ -64,6 +65,7 @@ def main() -> None:
 
 
 main.add_command(sandbox)
+main.add_command(proxy_command)
 
 
 @main.command("serve")

@@ -75,7 +75,7 @@ busy worker more than serializing at once, which a client repeating its requests
 class Journal:
     """Records answered requests into a ``JournalStore`` and reads them back per client."""
 
-    def __init__(self, store: JournalStore, judge: Judge, batched: bool,
+    def __init__(self, store: JournalStore, judge: Judge | None, batched: bool,
                  clock: Callable[[], float] = time.time) -> None:
         """``batched``: write in batches, for a store shared between processes; else
         (``memory://``) each request is written as it is answered. ``clock``: the wall clock that
@@ -112,22 +112,31 @@ class Journal:
                 client: str | None = state.identity.client_id
                 violations: tuple[Violation, ...] = ()
             else:
+                assert self._judge is not None, "a journal of the mock's own answers judges them"
                 client = self._judge.client_of(request, state)
                 if client is None:
                     return
                 violations = self._judge.violations(request, state)
-            method = environ["REQUEST_METHOD"]
-            kind = (method, environ["PATH_INFO"], environ.get("QUERY_STRING", ""), *self._entries.headers(environ),
-                    None if method in BODILESS else _body(request), response.status_code, tuple(response.headers),
-                    violations)
-            record = (client, int(state.arrival * 1_000_000), int(duration * 1_000_000), self._entries.kind(kind))
-            writer = self._writer
-            if writer is not None:
-                writer.add(record)
-            else:
-                self._keep_elsewhere(record)
+            body = None if environ["REQUEST_METHOD"] in BODILESS else _body(request)
+            self.keep(client, state.arrival, duration, environ, body, response.status_code,
+                      tuple(response.headers), violations)
         except Exception:
             log.exception("Request journal: a request could not be recorded")
+
+    def keep(self, client: str, arrival: float, duration: float, environ: Mapping[str, Any], body: bytes | None,
+             status: int, response_headers: tuple[tuple[str, str], ...], violations: tuple[Violation, ...]) -> None:
+        """Keep one exchange for the writer: the request (its WSGI environ and body), the answer's
+        status and headers, the rules it broke. ``record`` calls it for the mock's own answers;
+        ``balances-mock proxy`` for the answers it passes on."""
+        method = environ["REQUEST_METHOD"]
+        kind = (method, environ["PATH_INFO"], environ.get("QUERY_STRING", ""), *self._entries.headers(environ),
+                body, status, response_headers, violations)
+        record = (client, int(arrival * 1_000_000), int(duration * 1_000_000), self._entries.kind(kind))
+        writer = self._writer
+        if writer is not None:
+            writer.add(record)
+        else:
+            self._keep_elsewhere(record)
 
     def _keep_elsewhere(self, record: Record) -> None:
         """A record of a process's first request (it takes a slot and a writer), or of a process
