@@ -105,7 +105,7 @@ class Proxy:
         status = upstream.status_code
         response_headers = [(name, value) for name, value in upstream.headers.multi_items()
                             if name.lower() not in HOP_BY_HOP]
-        read, rest = _read_some(upstream) if self.judge.documented(method, path, status) else (b"", upstream)
+        read, rest = _read_some(upstream) if self.judge.checks(method, path, status) else (b"", upstream)
         violations = list(refused)
         if rest is None:  # read whole: judge it
             checked = _decoded(read, upstream.headers.get("content-encoding"))

@@ -84,8 +84,13 @@ class ProxyJudge:
         self._methods = {path: {m.upper() for m in item if m != "parameters"} for path, item in spec["paths"].items()}
 
     def documented(self, method: str, path: str, status: int) -> bool:
-        """Whether the spec documents this answer, so that the proxy reads it to check it."""
+        """Whether the spec documents this answer."""
         return self.contract.documented(method, path, status) is not None
+
+    def checks(self, method: str, path: str, status: int) -> bool:
+        """Whether the proxy reads this answer to check it: a documented one, and every error
+        (the envelope holds on every path); anything else streams on unread."""
+        return status >= 400 or self.documented(method, path, status)
 
     # -- the request ---------------------------------------------------------------------------
 
@@ -146,6 +151,8 @@ class ProxyJudge:
         problems = self.contract.observe(method, path, status, answer.headers, answer.content)
         found += [Violation("response", rules.CONFORMS, f"{item.part} as documented", f"{item.key}: {problem}")
                   for item, problem in problems.items() if problem is not None]
+        if method == "HEAD":
+            return found  # no body to hold to anything (RFC 9110 §9.3.2)
         found += _caught(lambda: checks.error_body_is_the_envelope(answer, path, method))
         if path == "/user/balances/history/" and status == 200 and not refused:
             found += self._page(answer, query)

@@ -1,0 +1,140 @@
+"""The proxy's verdict on one exchange, without a network: what in a request and in its answer
+breaks the contract, by the same rules the contract suite checks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from contract_tests import rules
+from mock_server.proxy import _decoded
+from mock_server.proxy_judge import (
+    BEARER,
+    KNOWN_METHOD,
+    KNOWN_PATH,
+    PARAMETERS,
+    REFUSED_NOT_ANSWERED,
+    TOKEN_REQUEST,
+    Answer,
+    ProxyJudge,
+)
+from mock_server.spec import load_spec
+
+HISTORY = "/user/balances/history/"
+BEARER_HEADERS = {"authorization": "Bearer abc.def.ghi"}
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def judge() -> ProxyJudge:
+    return ProxyJudge(load_spec())
+
+
+def rules_of(violations) -> list[str]:
+    return [violation.rule.text for violation in violations]
+
+
+# -- requests --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("method", "path", "headers", "query", "broken"), [
+    ("GET", HISTORY, BEARER_HEADERS, b"limit=10", []),
+    ("GET", "/user/balances/nope/", BEARER_HEADERS, b"", [KNOWN_PATH]),
+    ("GET", "/user/balances", BEARER_HEADERS, b"", [rules.TRAILING_SLASH]),
+    ("DELETE", HISTORY, BEARER_HEADERS, b"", [KNOWN_METHOD]),
+    ("HEAD", HISTORY, BEARER_HEADERS, b"", [rules.HEAD_AND_OPTIONS]),
+    ("GET", HISTORY, {}, b"", [BEARER]),
+    ("GET", HISTORY, {"authorization": "Basic ZGVtbzp4"}, b"", [BEARER]),
+    ("GET", HISTORY, BEARER_HEADERS, b"limit=abc&offset=-1", [PARAMETERS, PARAMETERS]),
+], ids=["valid", "unknown-path", "no-slash", "wrong-method", "head", "no-token", "basic-on-a-resource",
+        "bad-parameters"])
+def test_requests_are_held_to_the_spec(judge, method, path, headers, query, broken):
+    assert rules_of(judge.request(method, path, query, headers, b"")) == [rule.text for rule in broken]
+
+
+@pytest.mark.parametrize(("headers", "body", "broken"), [
+    ({"authorization": "Basic ZGVtbzpkZW1vLXNlY3JldA==", "content-type": "application/x-www-form-urlencoded"},
+     b"grant_type=client_credentials", False),
+    ({"content-type": "application/x-www-form-urlencoded"},
+     b"grant_type=client_credentials&client_id=demo&client_secret=s", False),
+    ({"content-type": "application/x-www-form-urlencoded"}, b"grant_type=client_credentials", True),
+    ({"authorization": "Basic ZGVtbzpkZW1vLXNlY3JldA==", "content-type": "application/x-www-form-urlencoded"},
+     b"grant_type=password", True),
+    ({"authorization": "Basic ZGVtbzpkZW1vLXNlY3JldA==", "content-type": "application/json"},
+     b'{"grant_type": "client_credentials"}', True),
+], ids=["basic", "secret-in-form", "no-client-authentication", "password-grant", "json-body"])
+def test_token_requests_are_client_credentials_requests(judge, headers, body, broken):
+    found = rules_of(judge.request("POST", "/o/token/", b"", headers, body))
+    assert found == ([TOKEN_REQUEST.text] if broken else [])
+
+
+def test_a_body_too_large_to_read_is_not_judged(judge):
+    assert judge.request("POST", "/o/token/", b"", {}, None) == []
+
+
+# -- answers -------------------------------------------------------------------------------------
+
+def page(**changes) -> bytes:
+    entries = [{"timestamp": f"2025-01-1{9 - i}T09:30:00Z", "currency": "ETH", "type": "deposit",
+                "amount": "1.000000", "balance_after": f"{9 - i}.000000"} for i in range(3)]
+    body = {"history": entries, "total": 3, "limit": 20, "offset": 0}
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+def answer(judge, content: bytes, query: bytes = b"", status: int = 200, refused=(), headers=JSON,
+           path: str = HISTORY, method: str = "GET"):
+    return rules_of(judge.answer(method, path, query, list(refused), Answer(status, headers, content)))
+
+
+def test_a_page_as_documented_breaks_nothing(judge):
+    assert answer(judge, page()) == []
+
+
+def test_the_page_rules_one_answer_can_show(judge):
+    assert answer(judge, page(limit=10)) == [rules.ECHOES_PAGING.text]
+    assert answer(judge, page(total=30)) == [rules.FULL_BUT_AT_THE_END.text]
+    body = json.loads(page())
+    body["history"].reverse()
+    assert answer(judge, json.dumps(body).encode()) == [rules.NEWEST_FIRST.text]
+    assert answer(judge, page(), query=b"currency=USDTERC20") == [rules.FILTER_EXACT.text]
+
+
+def test_what_the_spec_documents_of_an_answer(judge):
+    body = json.loads(page())
+    body["history"][0]["amount"] = "1.00"
+    assert answer(judge, json.dumps(body).encode()) == [rules.CONFORMS.text]
+    assert answer(judge, b"<h1>404</h1>", status=404, headers={"content-type": "text/html"},
+                  path="/nope/") == [rules.ERRORS_ARE_JSON.text]
+    assert answer(judge, b'{"error": "x"}', status=418) == [rules.UNDOCUMENTED_STATUS.text,
+                                                              rules.ERRORS_USE_THE_ENVELOPE.text]
+
+
+def test_a_refused_request_must_be_refused(judge):
+    refused = judge.request("GET", HISTORY, b"", {}, b"")
+    assert answer(judge, page(), refused=refused) == [REFUSED_NOT_ANSWERED.text]
+    envelope = b'{"error": {"code": "server_error", "message": "boom", "details": {}}}'
+    assert answer(judge, envelope, status=500, refused=refused) == [rules.NO_SERVER_ERROR.text]
+    assert answer(judge, envelope, status=500) == []  # a documented 500 to a valid request is no break
+
+
+def test_violations_read_as_log_lines_and_journal_errors(judge):
+    violation = judge.request("GET", HISTORY, b"limit=0", BEARER_HEADERS, b"")[0]
+    line = violation.line("curl -X GET 'http://upstream/user/balances/history/?limit=0'")
+    assert line.startswith("contract violation (request): parameters are as the spec allows [spec]; "
+                           "expected `limit` as the spec allows; got ")
+    assert line.endswith("reproduce: curl -X GET 'http://upstream/user/balances/history/?limit=0'")
+    error = violation.as_error()
+    assert error["code"] == "request_violation" and error["details"]["basis"] == "spec"
+
+
+def test_a_compressed_answer_is_checked_decompressed_and_an_unknown_encoding_is_not_checked():
+    assert _decoded(gzip.compress(b"{}"), "gzip") == b"{}"
+    assert _decoded(b"{}", None) == b"{}"
+    assert _decoded(b"\x00", "br") is None
+    assert _decoded(b"not gzip", "gzip") is None
+
+
+def test_a_head_answer_has_no_body_to_hold_to_the_envelope(judge):
+    assert answer(judge, b"", status=405, method="HEAD", headers={**JSON, "allow": "GET"}) == []
