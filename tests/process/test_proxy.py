@@ -193,3 +193,38 @@ def test_a_bad_target_is_a_usage_error():
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "is not an http:// or https:// URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def readme_ci_script() -> str:
+    """The shell script of the README's CI job that runs integration tests through the proxy."""
+    from ..support import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    job = text.split("### A CI job: your integration tests through the proxy", 1)[1]
+    script = job.split("        run: |\n", 1)[1].split("        env:\n", 1)[0]
+    return "\n".join(line.removeprefix("          ") for line in script.splitlines())
+
+
+def test_the_readme_ci_job_runs_as_written(server, tmp_path):
+    """The README's script, verbatim, around an integration suite whose client asks for a page
+    of 500: its tests pass, the proxy's verdict fails the job, and proxy.xml says why."""
+    import os
+    import subprocess
+
+    suite = tmp_path / "tests" / "integration"
+    suite.mkdir(parents=True)
+    (suite / "test_client.py").write_text(
+        "import os, requests\n"
+        "def test_history():\n"
+        "    url = os.environ['PAYMENTS_API_URL']\n"
+        f"    token = requests.post(url + '/o/token/', data={{'grant_type': 'client_credentials'}}, auth={DEMO!r})\n"
+        "    bearer = {'Authorization': 'Bearer ' + token.json()['access_token']}\n"
+        "    assert requests.get(url + '/user/balances/history/?limit=500', headers=bearer).status_code == 400\n")
+    bin_dir = os.path.dirname(sys.executable)
+    result = subprocess.run(["bash", "-c", readme_ci_script()], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "STAGING_URL": server.url,
+                                              "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "balances-mock proxy: 2 requests, 1 broke the contract" in result.stdout
+    assert ET.parse(tmp_path / "proxy.xml").getroot().find("testsuite").get("failures") == "1"
