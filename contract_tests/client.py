@@ -9,6 +9,7 @@ response holds (``conformance``) and credits them to the running rule (``run_rep
 
 from __future__ import annotations
 
+import re
 import shlex
 import threading
 import time
@@ -25,6 +26,8 @@ REFRESH_MARGIN = 60
 MAX_RETRY_AFTER = 120
 """The longest a single 429 may make the suite wait."""
 MAX_429_RETRIES = 5
+SECRET_HEADER = re.compile(r"cookie|api-?key|secret|token|password", re.IGNORECASE)
+"""Headers whose values a reproduction never shows."""
 
 
 class BudgetExhausted(Exception):
@@ -160,16 +163,19 @@ def curl(response: requests.Response) -> str:
 def curl_command(method: str, url: str, headers: Iterable[tuple[str, str | bytes]],
                  body: str | bytes | None) -> str:
     """A curl command for a request, credentials redacted: an Authorization header keeps its
-    scheme only, a form's ``client_secret`` is hidden."""
+    scheme only; a cookie, an API key, a header named like a secret or token, and a form's
+    ``client_secret`` are hidden."""
     parts = ["curl", "-X", method]
     for name, value in headers:
         if isinstance(value, bytes):  # requests sends bytes values as they are (latin-1 on the wire)
             value = value.decode("latin-1")
         if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length", "host"}:
             continue
-        if name.lower() == "authorization":
+        if name.lower() in ("authorization", "proxy-authorization"):
             scheme = value.split(" ", 1)[0]
             value = f"{scheme} [REDACTED]" if " " in value else "[REDACTED]"
+        elif SECRET_HEADER.search(name):
+            value = "[REDACTED]"
         parts += ["-H", f"{name}: {value}"]
     if body:
         text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)

@@ -138,3 +138,14 @@ def test_a_compressed_answer_is_checked_decompressed_and_an_unknown_encoding_is_
 
 def test_a_head_answer_has_no_body_to_hold_to_the_envelope(judge):
     assert answer(judge, b"", status=405, method="HEAD", headers={**JSON, "allow": "GET"}) == []
+
+
+def test_a_reproduction_never_shows_a_secret():
+    from contract_tests.client import curl_command
+
+    command = curl_command("POST", "http://upstream/o/token/", [
+        ("Authorization", "Basic ZGVtbzpkZW1vLXNlY3JldA=="), ("Cookie", "session=abc"), ("X-API-Key", "k-123"),
+        ("X-Refresh-Token", "t-456"), ("Accept", "application/json")], "grant_type=client_credentials&client_secret=s3")
+    for secret in ("ZGVtbzpkZW1vLXNlY3JldA==", "session=abc", "k-123", "t-456", "s3"):
+        assert secret not in command
+    assert "Authorization: Basic [REDACTED]" in command and "Accept: application/json" in command
