@@ -2,9 +2,9 @@
 way is drift, not a broken contract: the run passes, reports the difference with a curl that
 shows it, and fails only when asked to be strict.
 
-Each lenient variant runs the whole suite, the property-based test included with a few
-examples (schemathesis sends the invalid input too), then the rules on bad parameters again
-under ``--contract-strict``.
+Each lenient variant runs every named rule, then the rules on bad parameters again under
+``--contract-strict``; all of them together run the property-based test too, with a few
+examples (schemathesis sends the invalid input as well, and must see drift, not a break).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import sys
 
 import pytest
 
-from ..support.contract import CREDENTIALS, SMALL_WINDOW, variant_url
-from ..support.variants import LENIENT, Variant
+from contract_tests import rules
+
+from ..support.contract import CREDENTIALS, SMALL_WINDOW, WITHOUT_SCHEMA, variant_url
+from ..support.variants import ALL_LENIENT, LENIENT, Variant
 
 LIMIT_CLAMPED = next(v for v in LENIENT if v.name == "lenient-limit-clamped-to-100")
 
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.slow
 def test_a_lenient_server_passes_with_its_drift_reported_and_fails_strictly(contract, variants_server,
                                                                            variant: Variant, tmp_path, monkeypatch):
     url = variant_url(variants_server, variant)
-    run = contract(url, *CREDENTIALS, *SMALL_WINDOW, "--examples", "5", "--junitxml", str(tmp_path / "junit.xml"))
+    run = contract(url, *CREDENTIALS, *SMALL_WINDOW, *WITHOUT_SCHEMA, "--junitxml", str(tmp_path / "junit.xml"))
     assert run.returncode == 0 and not run.failed, run.output
     assert not run.broken, run.broken
     expected = {rule.text for rule in variant.drifts}
@@ -42,6 +44,13 @@ def test_a_lenient_server_passes_with_its_drift_reported_and_fails_strictly(cont
     assert strict.returncode == 1, strict.output
     assert expected <= strict.drifted and not strict.broken
     assert "balances contract: FAIL (strict: " in strict.output
+
+
+def test_schemathesis_sees_a_lenient_server_as_drift(contract, variants_server):
+    run = contract(variant_url(variants_server, ALL_LENIENT), *CREDENTIALS, *SMALL_WINDOW, "--examples", "5",
+                   "-k", "test_schema")
+    assert run.returncode == 0 and not run.broken, run.output
+    assert rules.ACCEPTED_INVALID_INPUT.text in run.drifted, run.output
 
 
 def test_the_command_fails_strictly_and_writes_the_html(variants_server, tmp_path):

@@ -340,6 +340,7 @@ def combined(name: str, variants: list[Variant]) -> Variant:
 
 
 ALL_COMPATIBLE = combined("all-compatible", COMPATIBLE)
+ALL_LENIENT = combined("all-lenient", LENIENT)
 
 UNKNOWN_TYPES = Variant("unknown-types-only", request=_query(_other_type_names),
                         response=_json(_rename_types, lambda r, resp: resp.status_code == 200
@@ -421,7 +422,7 @@ CONTENT_TYPE_BROKEN = [Variant("content-type-broken", response=_content_type_bro
                        Variant("token-content-type-broken", response=_content_type_broken(token=True))]
 """Between them, every documented answer with a Content-Type other than the spec's."""
 
-VARIANTS = {v.name: v for v in [*BROKEN, *LENIENT, *COMPATIBLE, ALL_COMPATIBLE, UNKNOWN_TYPES,
+VARIANTS = {v.name: v for v in [*BROKEN, *LENIENT, *COMPATIBLE, ALL_COMPATIBLE, ALL_LENIENT, UNKNOWN_TYPES,
                                 *ITEMS_BROKEN.values(), *CONTENT_TYPE_BROKEN]}
 
 
