@@ -3,7 +3,8 @@
 Written by ``balances-mock fixtures``, read by ``serve --fixtures``, and editable by hand. A
 file is refused unless it is well formed (the spec's own schemas for amounts, timestamps,
 currencies and entries) and consistent (the balance chain, the balances, the statistics),
-with the file, the JSON path and what is wrong.
+with the file, the JSON path and what is wrong. A ledger that starts mid-history (the newest
+entries of a long account) says in ``opening`` what the account held before its oldest entry.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from openapi_schema_validator import OAS31Validator
 
-from .ledger import DEPOSIT, MICRO, TYPES, Entry, Ledger, Wallet, format_amount
+from .ledger import DEPOSIT, MICRO, NOTHING, TYPES, Entry, Ledger, Opening, Wallet, format_amount
 from .render import format_amounts, render_entry
 from .spec import load_spec
 
@@ -41,6 +42,9 @@ def dump(ledger: Ledger, meta: Mapping[str, Any]) -> bytes:
         "statistics": ledger.statistics(),
         "sub_accounts": [{"name": w.name, "balances": format_amounts(w.balances)} for w in ledger.wallets],
     }
+    if ledger.opening != NOTHING:
+        document["opening"] = {"balances": format_amounts(ledger.opening.balances),
+                               "statistics": ledger.opening.statistics}
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
@@ -76,6 +80,9 @@ def _schema() -> dict[str, Any]:
             "balances": {"$ref": "#/components/schemas/CurrencyAmounts"},
             "statistics": {"$ref": "#/components/schemas/Statistics"},
             "sub_accounts": {"type": "array", "items": wallet},
+            "opening": {"type": "object", "required": ["balances", "statistics"], "additionalProperties": False,
+                        "properties": {"balances": {"$ref": "#/components/schemas/CurrencyAmounts"},
+                                       "statistics": {"$ref": "#/components/schemas/Statistics"}}},
         },
         "components": spec["components"],
     }
@@ -109,20 +116,36 @@ def _seconds(path: Path, where: str, text: str) -> int:
 
 def _check_consistency(path: Path, document: dict[str, Any]) -> Ledger:
     """The ledger of a well-formed document whose numbers add up: first the entries' balance
-    chain, then the sub-accounts, then the balances and statistics against the entries."""
+    chain (from the opening balances, if the ledger starts mid-history), then the sub-accounts,
+    then the balances and statistics against the entries."""
     currencies = document["currencies"]
-    entries = _booked_entries(path, document["entries"], currencies)
+    opening = _opening(path, document.get("opening"), currencies)
+    entries = _booked_entries(path, document["entries"], currencies, opening.balances)
     wallets = _wallets(path, document["sub_accounts"], currencies)
-    ledger = Ledger.from_entries(currencies, entries, wallets)
+    ledger = Ledger.from_entries(currencies, entries, wallets, opening)
     _check_balances(path, document["balances"], ledger)
     _check_statistics(path, document["statistics"], ledger)
     return ledger
 
 
-def _booked_entries(path: Path, raws: list[dict[str, str]], currencies: list[str]) -> list[Entry]:
-    """The entries, oldest first, each balance following from the one before it in its currency."""
+def _opening(path: Path, raw: dict[str, Any] | None, currencies: list[str]) -> Opening:
+    """What the account held before its oldest entry: nothing, unless the file says."""
+    if raw is None:
+        return NOTHING
+    for currency in raw["balances"]:
+        if currency not in currencies:
+            raise LedgerFileError(f"{path}: $.opening.balances: {currency!r} is not in $.currencies")
+    balances = {c: _micro(path, f"$.opening.balances.{c}", t) for c, t in raw["balances"].items()}
+    statistics = {name: raw["statistics"][name] for name in NOTHING.statistics}
+    return Opening(balances, statistics)
+
+
+def _booked_entries(path: Path, raws: list[dict[str, str]], currencies: list[str],
+                    opening: dict[str, int]) -> list[Entry]:
+    """The entries, oldest first, each balance following from the one before it in its currency
+    (the first from the opening balance, or zero)."""
     entries: list[Entry] = []
-    running: dict[str, int] = {}
+    running: dict[str, int] = dict(opening)
     for i, raw in enumerate(raws):
         where = f"$.entries[{i}]"
         entry = _entry(path, where, raw, currencies, entries[-1].timestamp if entries else None)
@@ -186,5 +209,5 @@ def _check_balances(path: Path, written: dict[str, str], ledger: Ledger) -> None
 
 def _check_statistics(path: Path, written: dict[str, int], ledger: Ledger) -> None:
     if written != ledger.statistics():
-        raise LedgerFileError(f"{path}: $.statistics: expected {ledger.statistics()} (the counts of the entries), "
-                              f"got {written}")
+        counted = "the counts of the entries" + (" and $.opening" if ledger.opening != NOTHING else "")
+        raise LedgerFileError(f"{path}: $.statistics: expected {ledger.statistics()} ({counted}), got {written}")
