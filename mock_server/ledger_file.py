@@ -19,7 +19,9 @@ from typing import Any
 from openapi_schema_validator import OAS31Validator
 
 from .ledger import DEPOSIT, MICRO, NOTHING, TYPES, Entry, Ledger, Opening, Wallet, format_amount
-from .render import format_amounts, render_entry
+from .reconcile import reconcile
+from .recorded import BODY, SOURCE, Recorded, as_ledger_document, is_recording
+from .render import format_amounts, render_balances, render_entry
 from .spec import load_spec
 
 FORMAT = "balances-mock/ledger@1"
@@ -48,8 +50,9 @@ def dump(ledger: Ledger, meta: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def load(path: Path) -> Ledger:
-    """The ledger in ``path`` (a ledger.json, or a folder holding one), checked through."""
+def load(path: Path) -> Ledger | Recorded:
+    """The ledger in ``path`` (a ledger.json, or a folder holding one), checked through; a
+    recording that does not reconcile is a ``Recorded`` account, served as recorded."""
     path = Path(path)
     if path.is_dir():
         path = path / "ledger.json"
@@ -59,6 +62,13 @@ def load(path: Path) -> Ledger:
         raise LedgerFileError(f"{path}: cannot read: {error.strerror or error}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise LedgerFileError(f"{path}: not valid JSON: {error}") from None
+    return from_document(path, document)
+
+
+def from_document(path: Path, document: Any) -> Ledger | Recorded:
+    """The account a parsed ledger.json holds; ``path`` names it in messages."""
+    if is_recording(document):
+        return _recording(path, document)
     _check_shape(path, document)
     return _check_consistency(path, document)
 
@@ -88,8 +98,61 @@ def _schema() -> dict[str, Any]:
     }
 
 
-def _check_shape(path: Path, document: Any) -> None:
-    errors = sorted(OAS31Validator(_schema()).iter_errors(document), key=lambda e: list(e.absolute_path))
+def _recording_schema() -> dict[str, Any]:
+    """What serving a recording as recorded needs: entries that say their currency and type."""
+    named = {"type": "string", "minLength": 1}
+    return {
+        "type": "object",
+        "required": ["format", SOURCE, "entries", BODY],
+        "properties": {
+            "format": {"const": FORMAT},
+            SOURCE: {"type": "object", "required": ["recorded_from"], "properties": {"recorded_from": named}},
+            "entries": {"type": "array", "items": {"type": "object", "required": ["currency", "type"],
+                                                   "properties": {"currency": named, "type": named}}},
+            BODY: {"type": "object"},
+            "opening": {"type": "object"},
+        },
+    }
+
+
+def _recording(path: Path, document: dict[str, Any]) -> Ledger | Recorded:
+    """The mock's own ledger if it renders the recording exactly as recorded, else the recording
+    as it is, with what does not reconcile (``reconcile``) as the reasons."""
+    _check_shape(path, document, _recording_schema())
+    try:
+        ledger = _check_consistency(path, _checked(path, as_ledger_document(document)))
+        difference = _rendered_otherwise(ledger, document)
+    except LedgerFileError as error:
+        difference = str(error).removeprefix(f"{path}: ")
+    if difference is None:
+        return ledger
+    source, opening = document[SOURCE], document.get("opening")
+    findings = reconcile(document["entries"], document[BODY], opening if isinstance(opening, dict) else None,
+                         bool(source.get("partial")))
+    return Recorded(document["entries"], document[BODY], source, [f.message for f in findings] or [difference])
+
+
+def _checked(path: Path, document: dict[str, Any]) -> dict[str, Any]:
+    _check_shape(path, document)
+    return document
+
+
+def _rendered_otherwise(ledger: Ledger, document: dict[str, Any]) -> str | None:
+    """Where the mock would write the ledger otherwise than recorded (None: nowhere)."""
+    entries = document["entries"]
+    for i, recorded in enumerate(entries):
+        rendered = render_entry(ledger.entry(i))
+        if list(rendered.items()) != list(recorded.items()):
+            return (f"the entry at offset {len(entries) - 1 - i} is recorded as {json.dumps(recorded)}, "
+                    f"the mock would write {json.dumps(rendered)}")
+    rendered_body, recorded_body = json.dumps(render_balances(ledger)), json.dumps(document[BODY])
+    if rendered_body != recorded_body:
+        return f"the balances body is recorded as {recorded_body}, the mock would write {rendered_body}"
+    return None
+
+
+def _check_shape(path: Path, document: Any, schema: dict[str, Any] | None = None) -> None:
+    errors = sorted(OAS31Validator(schema or _schema()).iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
