@@ -108,7 +108,8 @@ class Upstream:
     def __post_init__(self) -> None:
         self.account = copy.deepcopy(self.account)
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
 
     @property
