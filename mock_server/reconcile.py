@@ -147,7 +147,7 @@ def _types(entries: Sequence[Mapping[str, Any]]) -> list[Finding]:
         findings += _many("type", found, entries,
                           f"entries of type {kind!r}: the mock books {' and '.join(TYPES)} only, and the documentation "
                           f"does not say whether {kind!r} adds or subtracts", got=kind)
-    return findings
+    return sorted(findings, key=lambda finding: finding.offset or 0)
 
 
 def _amounts(entries: Sequence[Mapping[str, Any]], body: Mapping[str, Any]) -> list[Finding]:

@@ -50,7 +50,7 @@ def test_a_booking_is_refused_and_says_what_does_not_reconcile(real):
     error = assert_envelope(refused, 409, "ledger_read_only")
     assert_conforms(refused)
     assert error["details"]["recorded_from"] == SOURCE_URL and len(error["details"]["reasons"]) == 5
-    assert "entries of type 'to_sub'" in error["message"] and "and 4 more" in error["message"]
+    assert "entries of type 'payment'" in error["message"] and "and 4 more" in error["message"]
     assert any(f"expected {odd.chain_expected}" in reason for reason in error["details"]["reasons"])
     assert mock.get(HISTORY, token).data == before
 
