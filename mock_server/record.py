@@ -106,7 +106,8 @@ def public_url(url: str) -> str:
 @dataclass(frozen=True)
 class Walked:
     """What the implementation answered: bodies as bytes (``balances``, each page by offset), the
-    entries newest first (the newest ``max_entries`` of them), the history's ``total``."""
+    entries newest first (the newest ``max_entries`` of them), the history's ``total``, and the
+    fields of its pages the API does not document (a recording keeps entries, not pages)."""
 
     balances: bytes
     body: dict[str, Any]
@@ -114,6 +115,7 @@ class Walked:
     entries: list[dict[str, Any]]
     total: int
     requests: int
+    page_fields: tuple[str, ...] = ()
 
 
 Progress = Callable[[int, int], None]
@@ -165,7 +167,12 @@ def _walk(reader: _Reader, options: RecordOptions, progress: Progress) -> Walked
         raise AccountChanged(f"the account changed while it was recorded: its {', '.join(moved) or 'balances'} "
                              "differ before and after the history was read; nothing was written, record it again "
                              "when it is quiet")
-    return Walked(balances, body, tuple(pages), entries[:wanted], total, reader.client.sent)
+    return Walked(balances, body, tuple(pages), entries[:wanted], total, reader.client.sent,
+                  tuple(dict.fromkeys(name for name in reader.page_fields if name not in _page_fields())))
+
+
+def _page_fields() -> tuple[str, ...]:
+    return tuple(load_spec()["components"]["schemas"]["HistoryPage"]["properties"])
 
 
 def _entries(page: Mapping[str, Any], offset: int, size: int, total: int) -> list[dict[str, Any]]:
@@ -192,6 +199,7 @@ class _Reader:
     tokens: TokenSource
     tokens_given: bool = False
     """The token came ready (--token): a 401 then says which setting to check."""
+    page_fields: list[str] = field(default_factory=list)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[bytes, Any]:
         response = self.client.get(path, token=self._token(), params=params)
@@ -207,6 +215,8 @@ class _Reader:
 
     def page(self, offset: int, size: int) -> tuple[bytes, dict[str, Any]]:
         raw, page = self.get(HISTORY_PATH, {"limit": size, "offset": offset})
+        if isinstance(page, dict):
+            self.page_fields.extend(page)
         if not (isinstance(page, dict) and isinstance(page.get("history"), list)
                 and isinstance(page.get("total"), int) and not isinstance(page.get("total"), bool)):
             raise RecordError(f"GET {HISTORY_PATH}?limit={size}&offset={offset} answered {_excerpt(raw)}, not a "
@@ -315,6 +325,8 @@ class Report:
     compared: dict[str, Any]
     """The served bodies against the implementation's bytes, or why they were not compared."""
     dropped: list[str] = field(default_factory=list)
+    unserved: list[str] = field(default_factory=list)
+    """Fields of the history pages the API does not document: the mock's pages do not have them."""
     seconds: float = 0.0
     out: Path | None = None
 
@@ -332,6 +344,7 @@ class Report:
             "served_as": self.served_as,
             "reconciles": not self.findings,
             "findings": [finding.to_json() for finding in self.findings],
+            **({"page_fields_not_served": self.unserved} if self.unserved else {}),
             "compared_with_upstream": self.compared,
         }
 
@@ -355,6 +368,9 @@ class Report:
                 lines.append(f"  ... and {len(self.findings) - SHOWN_FINDINGS} more in {out / REPORT}")
         else:
             lines.append("reconciles: the mock serves it from its own ledger, sandbox included")
+        if self.unserved:
+            lines.append(f"not served: the history pages' {', '.join(map(repr, self.unserved))} (not documented; a "
+                         "recording keeps the entries and cuts pages of its own)")
         if "skipped" in self.compared:
             lines.append(f"not compared with the implementation's bytes: {self.compared['skipped']}")
         elif self.compared["identical"]:
@@ -395,7 +411,8 @@ def build(document: dict[str, Any], walked: Walked, dropped: Sequence[str] = ())
     files += [history_file(base, f"history/type-{kind}.json", {"type": kind, "limit": size}, rendered)
               for kind in _types(base) if SAFE_NAME.match(kind)]
     files += list(error_files())
-    report = Report(dict(source), walked.requests, len(walked.pages), served_as, findings, compared, list(dropped))
+    report = Report(dict(source), walked.requests, len(walked.pages), served_as, findings, compared, list(dropped),
+                    list(walked.page_fields))
     files.append(File(REPORT, (json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n").encode()))
     counts = {"entries": len(base), "currencies": len(base.currencies), "history_pages": pages,
               "types": dict(Counter(_type_of(base, rendered, i) for i in range(len(base))))}

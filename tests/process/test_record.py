@@ -21,7 +21,7 @@ from ..support.assertions import assert_envelope
 from ..support.contract import CREDENTIALS, SMALL_WINDOW, WITHOUT_SCHEMA
 from ..support.fixture_sets import assert_served_as_exported, tree
 from ..support.mock import InProcessMock, start_server
-from ..support.recordings import CLIENT, TOKEN, Upstream, real_account
+from ..support.recordings import CLIENT, TOKEN, Upstream, generated_account, real_account
 
 DEMO_LOGIN = ("--client-id", DEMO[0], "--client-secret", DEMO[1])
 
@@ -96,6 +96,18 @@ def test_an_account_that_does_not_reconcile_is_kept_and_served_as_recorded(tmp_p
     refused = mock.post(TRANSACTIONS, token, json={"type": "deposit", "currency": odd.chain_currency, "amount": "1"})
     error = assert_envelope(refused, 409, "ledger_read_only")
     assert "does not reconcile" in error["message"] and len(error["details"]["reasons"]) == 5
+
+
+def test_page_fields_the_mock_does_not_serve_are_reported(tmp_path):
+    with Upstream(generated_account(120), page_extra={"next": None}) as upstream:
+        result = record(upstream.url, tmp_path / "out", "--client-id", CLIENT[0], "--client-secret", CLIENT[1])
+    assert result.exit_code == 0, result.output
+    assert "not served: the history pages' 'next'" in result.stdout
+    report = json.loads((tmp_path / "out" / "record-report.json").read_text())
+    assert report["served_as"] == "ledger" and report["page_fields_not_served"] == ["next"]
+    compared = report["compared_with_upstream"]
+    assert not compared["identical"] and compared["differences"] == 2
+    assert compared["difference"].startswith("GET /user/balances/history/?limit=100&offset=0: from byte")
 
 
 def figures(folder: Path) -> set[str]:

@@ -102,6 +102,8 @@ class Upstream:
 
     account: Account
     before_history: Callable[[Upstream, int], None] = lambda upstream, offset: None
+    page_extra: dict[str, Any] = field(default_factory=dict)
+    """Fields every history page carries besides the documented ones (``{"next": None}``)."""
     answered: list[tuple[str, bytes]] = field(default_factory=list)
     """Each answered path with its body, in order."""
 
@@ -145,8 +147,8 @@ class Upstream:
         if request.path == "/user/balances/history/":
             offset = int(request.args.get("offset", 0))
             self.before_history(self, offset)
-            return _json(page(self.account, request.args.get("currency"), request.args.get("type"),
-                              int(request.args.get("limit", 20)), offset))
+            return _json({**page(self.account, request.args.get("currency"), request.args.get("type"),
+                                 int(request.args.get("limit", 20)), offset), **self.page_extra})
         return _json({"error": {"code": "not_found", "message": "No such path.", "details": {}}}, 404)
 
 
