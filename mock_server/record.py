@@ -144,7 +144,7 @@ def _walk(reader: _Reader, options: RecordOptions, progress: Progress) -> Walked
     total = first["total"]
     wanted = total if options.max_entries is None else min(total, options.max_entries)
     offsets = range(0, max(wanted, 1), size)
-    left = len(offsets) - 1 + 1  # the other pages, and the balances again
+    left = len(offsets)  # the other pages, and the balances again
     if reader.client.sent + left > options.max_requests:
         raise RecordError(f"the history holds {total} entries: {len(offsets)} pages of {size} and the balances need "
                           f"{reader.client.sent + left} requests, more than the budget of {options.max_requests}; "
@@ -205,8 +205,7 @@ class _Reader:
         response = self.client.get(path, token=self._token(), params=params)
         where = f"GET {path}" + (f"?{'&'.join(f'{k}={v}' for k, v in params.items())}" if params else "")
         if response.status_code != 200:
-            given = self.tokens_given
-            hint = " (check --token or BALANCES_TOKEN)" if response.status_code == 401 and given else ""
+            hint = " (check --token or BALANCES_TOKEN)" if response.status_code == 401 and self.tokens_given else ""
             raise RecordError(f"{where} answered {response.status_code}: {_error_text(response)}{hint}")
         try:
             return response.content, response.json()
