@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from . import ledger_file
 from .ledger import Entry, Ledger, LedgerView
+from .recorded import Recorded
 from .render import entry_renderer, render_balances, render_entry, render_history
 from .sandbox import Decision, Stacked, Tail, initial_tail
 from .scenarios import DEFAULT_ACCOUNT, build_ledger
@@ -55,7 +57,7 @@ class DataSource:
     ledger_path: Path | None = None
     """A ledger file: then it alone is the source, whoever reads it."""
 
-    def build(self) -> Ledger:
+    def build(self) -> Ledger | Recorded:
         if self.ledger_path is not None:
             return ledger_file.load(self.ledger_path)
         return build_ledger(self.scenario, self.seed, self.account, self.entries)
@@ -94,21 +96,24 @@ class Account:
 
     name: str
     source: DataSource
-    base: Ledger
+    base: Ledger | Recorded
+    """Its ledger, or a recording that does not reconcile, served as recorded (no bookings)."""
     key: str
     """The account in the state store: its name and its base's digest."""
     initial: Tail
-    rendered: Callable[[int], dict[str, str]]
+    rendered: Callable[[int], Mapping[str, Any]]
     """The base's rendered entries, memoised (shared by every account on the same base)."""
+    balances_json: bytes
+    """The base's balances body."""
 
 
 @dataclass(frozen=True)
 class View:
     """An account at one version, as the resources answer it."""
 
-    ledger: LedgerView
+    ledger: LedgerView | Recorded
     balances_json: bytes
-    rendered: Callable[[int], dict[str, str]]
+    rendered: Callable[[int], Mapping[str, Any]]
     """The rendered entry at a position of ``ledger``."""
     page: Callable[[str | None, str | None, int, int], bytes]
     """The history page for (currency, type, limit, offset), as bytes."""
@@ -188,20 +193,26 @@ class Accounts:
 
 @dataclass(frozen=True)
 class _Base:
-    """A base ledger with what every account on it shares: its rendering memo and first tail."""
+    """A base ledger with what every account on it shares: its rendering memo, first tail and
+    balances body."""
 
-    ledger: Ledger
-    rendered: Callable[[int], dict[str, str]]
+    ledger: Ledger | Recorded
+    rendered: Callable[[int], Mapping[str, Any]]
     initial: Tail
+    balances_json: bytes
 
 
 def _base(source: DataSource) -> _Base:
     ledger = source.build()
-    return _Base(ledger, lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(entry_renderer(ledger)), initial_tail(ledger))
+    if isinstance(ledger, Recorded):  # its entries and balances are answered as recorded
+        return _Base(ledger, ledger.raw, initial_tail(ledger), to_json(ledger.balances_body))
+    return _Base(ledger, lru_cache(maxsize=RENDERED_ENTRIES_PER_LEDGER)(entry_renderer(ledger)), initial_tail(ledger),
+                 to_json(render_balances(ledger)))
 
 
 def _account(name: str, source: DataSource, base: _Base) -> Account:
-    return Account(name, source, base.ledger, f"{name}@{source.digest()}", base.initial, base.rendered)
+    return Account(name, source, base.ledger, f"{name}@{source.digest()}", base.initial, base.rendered,
+                   base.balances_json)
 
 
 class _RecentViews:
@@ -232,8 +243,10 @@ class _RecentViews:
 def _view(account: Account, version: int, epoch: int, tail: Tail, rows: tuple[Entry, ...]) -> View:
     """The account with ``rows`` booked on its base; base entries keep their rendering memo."""
     if not rows:
-        return View(account.base, to_json(render_balances(account.base)), account.rendered,
-                    _pages(account.base, account.rendered), tail, version, epoch)
+        return View(account.base, account.balances_json, account.rendered, _pages(account.base, account.rendered),
+                    tail, version, epoch)
+    if isinstance(account.base, Recorded):
+        raise AssertionError("the sandbox books nothing on a recorded account served as recorded")
     stacked = Stacked.on(account.base, rows)
     rendered = _StackedRendering(account.rendered, len(account.base), [render_entry(row) for row in rows])
     return View(stacked, to_json(render_balances(stacked)), rendered, _pages(stacked, rendered), tail, version,
@@ -253,7 +266,7 @@ def _grown(current: View, version: int, tail: Tail, new: tuple[Entry, ...]) -> V
                 current.epoch, current.rows + new)
 
 
-def _pages(ledger: LedgerView, rendered: Callable[[int], dict[str, str]]
+def _pages(ledger: LedgerView | Recorded, rendered: Callable[[int], Mapping[str, Any]]
            ) -> Callable[[str | None, str | None, int, int], bytes]:
     """History pages of one view as bytes, memoised: clients poll the same few pages (the
     newest, with their usual filters and size), and a view never changes (a booking makes a

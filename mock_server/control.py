@@ -17,9 +17,10 @@ from .accounts import Account, Accounts, View
 from .armed_faults import ArmedFaults
 from .errors import ApiError
 from .ledger import format_timestamp
+from .recorded import Recorded
 from .registry import ClientRegistry
 from .render import render_entry
-from .sandbox import Booked, Tail, Transaction, book, move_clock
+from .sandbox import Booked, Tail, Transaction, book, move_clock, refuse_on_recorded
 from .scenarios import SCENARIOS, length_refused
 from .serializer import json_response
 
@@ -74,7 +75,11 @@ class Control:
         return handler(state.identity.client_id, state)  # type: ignore[union-attr]
 
     def _book(self, client: str, state: RequestState) -> Response:
-        """201 with the entry as the history shows it; a replayed key says so in a header."""
+        """201 with the entry as the history shows it; a replayed key says so in a header. A
+        recording served as recorded takes none (409)."""
+        base = self._accounts.of(client).base
+        if isinstance(base, Recorded):
+            raise refuse_on_recorded(base)
         transaction = Transaction.from_body(state.body or {})
         key = state.request.headers.get(IDEMPOTENCY_KEY)
         booked: Booked = self._accounts.update(client, book(transaction, key), key)  # type: ignore[assignment]

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from . import ledger_file
 from .ledger import TYPES, Ledger
-from .render import render_balances, render_history
+from .render import Paged, render_balances, render_history
 from .scenarios import build_ledger
 from .serializer import to_json
 from .spec import documented_responses, load_spec
@@ -73,31 +73,29 @@ def export(fixture_set: FixtureSet, ledger: Ledger | None = None) -> Iterator[Fi
     width = max(4, len(str(pages)))
     for number in range(pages):
         query = {"limit": limit, "offset": number * limit}
-        yield emit(_history_file(ledger, f"history/page-{number + 1:0{width}d}.json", query))
+        yield emit(history_file(ledger, f"history/page-{number + 1:0{width}d}.json", query))
     for currency in ledger.currencies:
-        yield emit(_history_file(ledger, f"history/currency-{currency}.json", {"currency": currency, "limit": limit}))
+        yield emit(history_file(ledger, f"history/currency-{currency}.json", {"currency": currency, "limit": limit}))
     for type_ in TYPES:
-        yield emit(_history_file(ledger, f"history/type-{type_}.json", {"type": type_, "limit": limit}))
-    for file in _error_files():
+        yield emit(history_file(ledger, f"history/type-{type_}.json", {"type": type_, "limit": limit}))
+    for file in error_files():
         yield emit(file)
 
-    counts = {"entries": total, **ledger.statistics(), "currencies": len(ledger.currencies),
-              "history_pages": pages, "files": len(files) + 1}
-    manifest = {
-        "scenario": fixture_set.scenario, "seed": fixture_set.seed, "client_id": fixture_set.client_id,
-        "limit": limit, "spec_version": load_spec()["info"]["version"], "counts": counts,
-        "files": {f.path: {"sha256": hashlib.sha256(f.data).hexdigest(),
-                           **({"request": f.request, "status": f.status} if f.request else {})} for f in files},
-    }
-    yield File("manifest.json", (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode())
+    counts = {"entries": total, **ledger.statistics(), "currencies": len(ledger.currencies), "history_pages": pages}
+    header = {"scenario": fixture_set.scenario, "seed": fixture_set.seed, "client_id": fixture_set.client_id,
+              "limit": limit}
+    yield manifest_file(header, counts, files)
 
 
-def _history_file(ledger: Ledger, path: str, query: dict[str, Any]) -> File:
+def history_file(ledger: Paged, path: str, query: dict[str, Any],
+                 rendered: Callable[[int], Mapping[str, Any]] | None = None) -> File:
+    """The history page ``query`` asks for, as a file with its request."""
     params = {"offset": 0, **query}
-    return File(path, to_json(render_history(ledger, params)), f"GET {HISTORY_PATH}?{urlencode(query)}", 200)
+    return File(path, to_json(render_history(ledger, params, rendered)), f"GET {HISTORY_PATH}?{urlencode(query)}",
+                200)
 
 
-def _error_files() -> Iterator[File]:
+def error_files() -> Iterator[File]:
     """The example body of every documented error response of every operation."""
     spec = load_spec()
     for (path, method), responses in documented_responses(spec).items():
@@ -107,6 +105,17 @@ def _error_files() -> Iterator[File]:
                 for name, body in documented.examples:
                     yield File(f"errors/{operation_id}-{status}-{name}.json", to_json(body),
                                f"{method.upper()} {path}", status)
+
+
+def manifest_file(header: Mapping[str, Any], counts: Mapping[str, Any], files: list[File]) -> File:
+    """manifest.json: what the set is (``header``), its ``counts`` and every file's SHA-256 and
+    request; written last, it lists every file before it."""
+    manifest = {
+        **header, "spec_version": load_spec()["info"]["version"], "counts": {**counts, "files": len(files) + 1},
+        "files": {f.path: {"sha256": hashlib.sha256(f.data).hexdigest(),
+                           **({"request": f.request, "status": f.status} if f.request else {})} for f in files},
+    }
+    return File("manifest.json", (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode())
 
 
 def check_target(out: Path, force: bool) -> None:

@@ -16,7 +16,7 @@ import time
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 from typing import NamedTuple, Protocol
@@ -86,6 +86,19 @@ class Wallet:
     balances: dict[str, int]
 
 
+@dataclass(frozen=True)
+class Opening:
+    """What an account held before its oldest entry, for a ledger that starts mid-history (the
+    newest entries of a recorded account): each currency's balance, and the deposits and
+    withdrawals counted before. A generated ledger starts from nothing."""
+
+    balances: dict[str, int] = field(default_factory=dict)
+    statistics: dict[str, int] = field(default_factory=lambda: {"total_deposits": 0, "total_withdrawals": 0})
+
+
+NOTHING = Opening()
+
+
 class LedgerView(Protocol):
     """What the renderers ask of an account: a ``Ledger``, or one with sandbox bookings on top
     (``sandbox.Stacked``)."""
@@ -116,9 +129,11 @@ class Ledger:
         balances_after: array,
         wallets: Sequence[Wallet] = (),
         index: dict[tuple[int | None, int | None], array] | None = None,
+        opening: Opening = NOTHING,
     ) -> None:
         self.currencies = tuple(currencies)
         self.wallets = tuple(wallets)
+        self.opening = opening
         self._timestamps = timestamps
         self._currency_codes = currency_codes
         self._type_codes = type_codes
@@ -128,9 +143,9 @@ class Ledger:
 
     @classmethod
     def from_entries(cls, currencies: Sequence[str], entries: Iterable[Entry],
-                     wallets: Sequence[Wallet] = ()) -> Ledger:
+                     wallets: Sequence[Wallet] = (), opening: Opening = NOTHING) -> Ledger:
         """A ledger of given entries in booking order (oldest first), e.g. read from a file."""
-        empty = cls(currencies, array("q"), array("H"), array("B"), array("q"), array("q"), wallets)
+        empty = cls(currencies, array("q"), array("H"), array("B"), array("q"), array("q"), wallets, opening=opening)
         return empty.extended(entries)
 
     def extended(self, entries: Iterable[Entry]) -> Ledger:
@@ -152,7 +167,7 @@ class Ledger:
             _index_position(index, len(columns[0]), c, t)
             for column, value in zip(columns, (e.timestamp, c, t, e.amount, e.balance_after), strict=True):
                 column.append(value)
-        return Ledger(currencies, *columns, wallets=self.wallets, index=index)
+        return Ledger(currencies, *columns, wallets=self.wallets, index=index, opening=self.opening)
 
     def __len__(self) -> int:
         return len(self._timestamps)
@@ -194,19 +209,24 @@ class Ledger:
         return [positions[i] for i in range(newest, oldest, -1)], total
 
     def balances(self) -> dict[str, int]:
-        """Per currency, the ``balance_after`` of its newest entry (currencies with history)."""
+        """Per currency, the ``balance_after`` of its newest entry, or its opening balance if it
+        has no entry (currencies with history or an opening balance)."""
         latest: dict[str, int] = {}
+        opening = self.opening.balances
         for code, currency in enumerate(self.currencies):
             positions = self._index[(code, None)]
             if positions:
                 latest[currency] = self._balances_after[positions[-1]]
+            elif currency in opening:
+                latest[currency] = opening[currency]
         return latest
 
     def statistics(self) -> dict[str, int]:
-        """Counts of deposits and withdrawals in the history."""
+        """Counts of deposits and withdrawals in the history (and before it, if it opens mid-history)."""
+        before = self.opening.statistics
         return {
-            "total_deposits": len(self._index[(None, 0)]),
-            "total_withdrawals": len(self._index[(None, 1)]),
+            "total_deposits": before["total_deposits"] + len(self._index[(None, 0)]),
+            "total_withdrawals": before["total_withdrawals"] + len(self._index[(None, 1)]),
         }
 
     def sub_account_totals(self) -> dict[str, int]:

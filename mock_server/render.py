@@ -7,7 +7,7 @@ show the same account in the same words.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from .ledger import Entry, LedgerView, format_amount, format_timestamp
 
@@ -42,11 +42,19 @@ def render_balances(ledger: LedgerView) -> dict[str, Any]:
     }
 
 
-def render_history(ledger: LedgerView, params: Mapping[str, Any],
-                   rendered: Callable[[int], dict[str, str]] | None = None) -> dict[str, Any]:
+class Paged(Protocol):
+    """What a history page is cut from: a ledger, or a recording served as recorded."""
+
+    def page_positions(self, currency: str | None, type: str | None, limit: int, offset: int
+                       ) -> tuple[list[int], int]: ...
+
+
+def render_history(ledger: Paged, params: Mapping[str, Any],
+                   rendered: Callable[[int], Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The body of ``GET /user/balances/history/`` for validated parameters. ``rendered``
-    gives the rendered entry at a position (the mock passes a memoised one)."""
-    rendered = rendered or entry_renderer(ledger)
+    gives the rendered entry at a position (the mock passes a memoised one; a recording served
+    as recorded, its entries as recorded)."""
+    rendered = rendered or entry_renderer(ledger)  # type: ignore[arg-type]
     limit, offset = params["limit"], params["offset"]
     positions, total = ledger.page_positions(params.get("currency"), params.get("type"), limit, offset)
     return {"history": [rendered(p) for p in positions], "total": total, "limit": limit, "offset": offset}

@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ApiError
 from .ledger import MICRO, REFERENCE_TIME, WITHDRAWAL, Entry, Ledger, Wallet, format_amount, format_timestamp
+from .recorded import Recorded
 
 MAX_MICRO = 2**63 - 1
 """The largest balance: 9223372036854.775807, as 64-bit micro-units (the ledger's columns)."""
@@ -45,11 +46,33 @@ class Tail:
         return cls(data["clock"], data["newest"], dict(data["balances"]), data["booked"])
 
 
-def initial_tail(ledger: Ledger) -> Tail:
+def initial_tail(ledger: Ledger | Recorded) -> Tail:
     """A ledger's tail before anything is booked: the clock at its newest entry (the reference
-    time for an empty account)."""
+    time for an empty account). A recording served as recorded takes no bookings, so its tail
+    holds only its clock."""
+    if isinstance(ledger, Recorded):
+        newest = ledger.newest_second()
+        return Tail(clock=REFERENCE_TIME if newest is None else newest, newest=newest, balances={})
     newest = ledger.entry(len(ledger) - 1).timestamp if len(ledger) else None
     return Tail(clock=REFERENCE_TIME if newest is None else newest, newest=newest, balances=ledger.balances())
+
+
+MAX_REASONS = 10
+"""The reasons a refusal on a recorded account lists in its details; the first is in its message."""
+
+
+def refuse_on_recorded(recorded: Recorded) -> ApiError:
+    """409 for a booking on a recording served as recorded: a booking's balance_after must
+    follow from the balance before it, which such a recording does not give (or gives in a
+    type whose direction is not documented). The mock never mends a recording to make room."""
+    reasons = recorded.reasons
+    more = f"; and {len(reasons) - 1} more" if len(reasons) > 1 else ""
+    source = recorded.source.get("recorded_from")
+    return ApiError(409, "ledger_read_only",
+                    f"This account is a recording (from {source}) served as recorded, because it does not reconcile: "
+                    f"{reasons[0] if reasons else 'see its record-report.json'}{more}. The sandbox books only on a "
+                    "ledger whose balances follow from its history.",
+                    {"recorded_from": source, "reasons": list(reasons[:MAX_REASONS])})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ One home for each: paths and secrets (here), signed tokens (``tokens``), asserti
 answers (``assertions``), the mock in-process and as a process (``mock``), the contract
 suite run against a URL (``contract``), the deliberately broken servers (``variants``), a
 throw-away redis-server (``redis``), the three state stores opened afresh (``stores``) and the
-sandbox booked and its books checked (``sandbox``).
+sandbox booked and its books checked (``sandbox``), and an account another implementation might
+answer, served by such an implementation in a thread (``recordings``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from mock_server.ledger import format_amount
 from mock_server.ledger_file import LedgerFileError, dump, load
 from mock_server.scenarios import build_ledger
 
@@ -91,3 +92,38 @@ def test_a_withdrawal_below_zero_is_refused(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(LedgerFileError, match="cannot read"):
         load(tmp_path / "nope.json")
+
+
+def newest_entries(document, keep):
+    """The newest ``keep`` entries of ``document``, opening where the dropped ones left off."""
+    cut = copy.deepcopy(document)
+    dropped, cut["entries"] = cut["entries"][:-keep], cut["entries"][-keep:]
+    last: dict[str, str] = {}
+    for entry in dropped:
+        last[entry["currency"]] = entry["balance_after"]
+    counted = {f"total_{t}s": sum(e["type"] == t for e in dropped) for t in ("deposit", "withdrawal")}
+    cut["opening"] = {"balances": last, "statistics": counted}
+    return cut
+
+
+def test_a_ledger_opening_mid_history_chains_from_its_opening_balances(tmp_path, document):
+    """The newest entries of an account, with what the older ones left: balances and statistics
+    are the whole account's, a currency without a kept entry keeps its opening balance."""
+    cut = newest_entries(document, 5)
+    assert set(cut["opening"]["balances"]) - {e["currency"] for e in cut["entries"]}, "a currency without entries"
+    write(tmp_path, cut)
+    ledger = load(tmp_path / "ledger.json")
+    assert len(ledger) == 5
+    assert ledger.statistics() == document["statistics"]
+    assert {c: format_amount(v) for c, v in ledger.balances().items()} == document["balances"]
+    assert json.loads(dump(ledger, {"scenario": "default", "seed": 4})) == cut  # the opening round-trips
+
+
+def test_an_opening_that_does_not_lead_to_the_first_entry_is_refused(tmp_path, document):
+    cut = newest_entries(document, 5)
+    currency = cut["entries"][0]["currency"]
+    units, fraction = cut["opening"]["balances"][currency].split(".")
+    cut["opening"]["balances"][currency] = f"{int(units) + 1}.{fraction}"
+    write(tmp_path, cut)
+    with pytest.raises(LedgerFileError, match=r"\$.entries\[0\].balance_after: expected"):
+        load(tmp_path / "ledger.json")
