@@ -92,20 +92,23 @@ class Proxy:
         refused = self.judge.request(method, path, query.encode("latin-1"),
                                      {name.lower(): value for name, value in headers}, body)
         url = f"{self._target}{path}" + (f"?{query}" if query else "")
-        try:
+        upstream = None
+        try:  # the answer's head, and a documented answer's body: nothing is passed on before both
             upstream = self.client().send(self.client().build_request(method, url, headers=headers, content=content),
                                           stream=True)
+            status = upstream.status_code
+            read, rest = _read_some(upstream) if self.judge.documented(method, path, status) else (b"", upstream)
         except httpx.TimeoutException as error:
-            return self._unreachable(504, "upstream_timeout", f"{self._target} did not answer within "
-                                     f"{self.options.timeout:g} s: {error}", environ, start_response, refused,
-                                     arrival, started, body)
-        except httpx.HTTPError as error:
-            return self._unreachable(502, "upstream_unavailable", f"{self._target} cannot be reached: {error}",
+            waited = f"within {self.options.timeout:g} s: {error}"
+            return self._unreachable(504, "upstream_timeout", f"{self._target} did not answer {waited}" if upstream
+                                     is None else f"{self._target} began its answer but sent no more {waited}",
                                      environ, start_response, refused, arrival, started, body)
-        status = upstream.status_code
+        except httpx.HTTPError as error:
+            return self._unreachable(502, "upstream_unavailable", f"{self._target} cannot be reached: {error}"
+                                     if upstream is None else f"{self._target} broke off its answer: {error}",
+                                     environ, start_response, refused, arrival, started, body)
         response_headers = [(name, value) for name, value in upstream.headers.multi_items()
                             if name.lower() not in HOP_BY_HOP]
-        read, rest = _read_some(upstream) if self.judge.documented(method, path, status) else (b"", upstream)
         violations = list(refused)
         if rest is None:  # read whole: judge it
             checked = _decoded(read, upstream.headers.get("content-encoding"))

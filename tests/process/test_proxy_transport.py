@@ -239,8 +239,8 @@ def _pages() -> dict[str, bytes]:
 
 def transport_app(pages: dict[str, bytes]) -> Callable[..., Iterable[bytes]]:
     """An upstream whose answer the ``X-Answer`` request header picks: the large answers (streamed,
-    64 KiB at a time), the history pages gzip'd, and for a token request the size and digest of
-    the body it received (read as it arrives)."""
+    64 KiB at a time), the history pages gzip'd, answers broken off or stalled half-way, and for a
+    token request the size and digest of the body it received (read as it arrives)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         wanted = environ.get("HTTP_X_ANSWER", "")
@@ -259,6 +259,13 @@ def transport_app(pages: dict[str, bytes]) -> Callable[..., Iterable[bytes]]:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Encoding", "gzip"),
                                       ("Content-Length", str(len(BIG_GZIP)))])
             return (BIG_GZIP[i:i + CHUNK] for i in range(0, len(BIG_GZIP), CHUNK))
+        if wanted.startswith(("cut", "stall", "big-cut")):  # the first part, then no more
+            page = pages["page"]
+            first, size = (BIG_PLAIN[:CUT], BIG) if wanted.startswith("big") else (page[:20], len(page))
+            chunked = wanted.endswith("chunked")
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      *([] if chunked else [("Content-Length", str(size))])])
+            return _broken_off(first, stall=wanted == "stall")
         data = gzip.compress(pages[wanted], mtime=0)
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Encoding", "gzip"),
                                   ("Vary", "Accept-Encoding"), ("Content-Length", str(len(data)))])
@@ -267,12 +274,38 @@ def transport_app(pages: dict[str, bytes]) -> Callable[..., Iterable[bytes]]:
     return app
 
 
+CUT = 6 * 1024 * 1024
+"""Where a large answer breaks off: after the 4 MiB the proxy reads to check, so while it streams."""
+
+
+def _broken_off(first: bytes, stall: bool) -> Iterator[bytes]:
+    """``first``, then a pause longer than the impatient proxy waits, or the connection closed
+    (werkzeug closes it when the answer's iterator raises)."""
+    yield from (first[i:i + CHUNK] for i in range(0, len(first), CHUNK))
+    if stall:
+        time.sleep(STALL_S)
+    raise ConnectionAbortedError("the test's upstream breaks off its answer")
+
+
+STALL_S = 2
+IMPATIENT_S = "0.5"
+
+
+@dataclass(frozen=True)
+class Transport:
+    """The upstream above, a proxy to it, one with --annotate, and one with a short --timeout."""
+
+    direct: str
+    plain: ServerProcess
+    annotating: ServerProcess
+    impatient: ServerProcess
+
+
 @pytest.fixture(scope="module")
-def transport() -> Iterator[tuple[str, str, str]]:
-    """The upstream above, a proxy to it, and one with --annotate."""
+def transport() -> Iterator[Transport]:
     with upstream(transport_app(_pages())) as url, \
-            proxies(url, ("--quiet",), ("--quiet", "--annotate")) as (plain, annotating):
-        yield url, plain.url, annotating.url
+            proxies(url, ("--quiet",), ("--quiet", "--annotate"), ("--quiet", "--timeout", IMPATIENT_S)) as started:
+        yield Transport(url, *started)
 
 
 def raw(url: str, answer: str) -> tuple[requests.Response, bytes]:
@@ -284,7 +317,7 @@ def raw(url: str, answer: str) -> tuple[requests.Response, bytes]:
 
 @pytest.mark.parametrize("answer", ["big", "big-gzip"])
 def test_a_large_answer_arrives_byte_for_byte(transport, answer):
-    _, through, _ = transport
+    through = transport.plain.url
     body = BIG_GZIP if answer == "big-gzip" else BIG_PLAIN
     response, data = raw(through, answer)
     assert response.status_code == 200
@@ -293,7 +326,7 @@ def test_a_large_answer_arrives_byte_for_byte(transport, answer):
 
 
 def test_a_large_request_body_streams_through(transport):
-    _, through, _ = transport
+    through = transport.plain.url
     body = random.Random(3).randbytes(UPLOAD)
     answer = requests.post(f"{through}{TOKEN}", data=body, timeout=30,
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -301,7 +334,7 @@ def test_a_large_request_body_streams_through(transport):
 
 
 def test_a_compressed_answer_is_passed_on_compressed_and_still_checked(transport):
-    direct, through, annotating = transport
+    direct, through, annotating = transport.direct, transport.plain.url, transport.annotating.url
     expected, data = raw(direct, "page")
     response, passed = raw(through, "page")
     assert passed == data and gzip.decompress(passed).startswith(b'{"history":')
@@ -324,6 +357,24 @@ def test_a_compressed_answer_is_passed_on_compressed_and_still_checked(transport
     flagged = journal(annotating)[-1]
     assert [violation["message"] for violation in flagged["verdict"]["violations"]] \
         == [rules.NEWEST_FIRST.text], flagged
+
+
+
+@pytest.mark.parametrize("answer, status, code, says", [
+    ("cut", 502, "upstream_unavailable", "broke off its answer: peer closed connection"),
+    ("stall", 504, "upstream_timeout", f"began its answer but sent no more within {IMPATIENT_S} s"),
+])
+def test_an_answer_broken_off_before_the_proxy_read_it_whole_is_a_502_or_504(transport, answer, status, code, says):
+    """A documented answer is read whole before anything is passed on, so the client can still be
+    told, in the envelope, that the upstream failed."""
+    impatient = transport.impatient
+    began = time.monotonic()
+    error = assert_envelope(requests.get(f"{impatient.url}{HISTORY}?limit=3", timeout=10,
+                                         headers={**BEARER, "X-Answer": answer}), status, code)
+    assert time.monotonic() - began < STALL_S and error["details"] == {"upstream": transport.direct}
+    assert says in error["message"], error
+    assert impatient.wait_for_line(f"upstream error: {status} {code}")
+    assert journal(impatient.url)[-1]["status"] == status
 
 
 # -- several workers ---------------------------------------------------------------------------------
