@@ -19,6 +19,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
@@ -126,12 +127,16 @@ class Proxy:
         if rest is None:
             upstream.close()
             return [read]
-        return _streamed(read, rest)
+        return _streamed(read, rest, upstream, partial(self._broken_off, method, path))
 
     def _keep(self, environ: dict[str, Any], arrival: float, started: float, body: bytes | None, status: int,
               headers: list[tuple[str, str]], violations: list[Violation]) -> None:
         self.journal.keep(JOURNAL_CLIENT, arrival, time.perf_counter() - started, environ, body, status,
                           tuple(headers), tuple(v.as_error() for v in violations))
+
+    def _broken_off(self, method: str, path: str, passed_on: int, error: httpx.HTTPError) -> None:
+        self._report(f"upstream error: {self._target} broke off its answer to {method} {path} after {passed_on:,} "
+                     f"bytes had been passed on: {error}")
 
     def _unreachable(self, status: int, code: str, message: str, environ: dict[str, Any],
                      start_response: Callable[..., Any], refused: list[Violation], arrival: float, started: float,
@@ -233,15 +238,24 @@ def _read_some(upstream: httpx.Response) -> tuple[bytes, Iterator[bytes] | None]
     return b"".join(read), None
 
 
-def _streamed(first: bytes, rest: Iterator[bytes] | httpx.Response) -> Iterator[bytes]:
-    """The answer streamed on as it comes, the upstream's connection released at the end."""
-    upstream = rest if isinstance(rest, httpx.Response) else None
+def _streamed(first: bytes, rest: Iterator[bytes] | httpx.Response, upstream: httpx.Response,
+              broken_off: Callable[[int, httpx.HTTPError], None]) -> Iterator[bytes]:
+    """The answer streamed on as it comes, the upstream's connection released at the end.
+
+    An upstream that breaks off now (the head is passed on: too late for a 502) is reported, and
+    the answer ends there rather than raising: granian treats both alike (it cuts the client's
+    connection short of the Content-Length, and ends a chunked answer as if it were whole), but
+    logs a traceback for the exception."""
     chunks = rest.iter_raw(CHUNK) if isinstance(rest, httpx.Response) else rest
+    passed_on = 0
     try:
-        yield from chain([first] if first else [], chunks)
+        for chunk in chain([first] if first else [], chunks):
+            yield chunk
+            passed_on += len(chunk)
+    except httpx.HTTPError as error:
+        broken_off(passed_on, error)
     finally:
-        if upstream is not None:
-            upstream.close()
+        upstream.close()
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes | None:
