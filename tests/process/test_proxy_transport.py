@@ -325,10 +325,12 @@ def test_a_large_answer_arrives_byte_for_byte(transport, answer):
     assert response.headers.get("Content-Encoding") == ("gzip" if answer == "big-gzip" else None)
 
 
-def test_a_large_request_body_streams_through(transport):
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_large_request_body_streams_through(transport, framing):
     through = transport.plain.url
     body = random.Random(3).randbytes(UPLOAD)
-    answer = requests.post(f"{through}{TOKEN}", data=body, timeout=30,
+    sent = body if framing == "content-length" else (body[i:i + CHUNK] for i in range(0, UPLOAD, CHUNK))
+    answer = requests.post(f"{through}{TOKEN}", data=sent, timeout=30,
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.json() == {"received": UPLOAD, "sha256": hashlib.sha256(body).hexdigest()}
 
