@@ -50,10 +50,13 @@ def start_proxy(target: str, *args: str) -> ServerProcess:
     return launch([*CLI, "proxy", target, "--port", "0", *args])
 
 
-def stop(server: ServerProcess) -> None:
-    """SIGTERM, so that ``output`` then holds the summary too; whatever happened, no traceback."""
-    server.stop()
-    assert "Traceback" not in "".join(server.output), "".join(server.output)
+def stop(*servers: ServerProcess) -> None:
+    """SIGTERM to each, so that ``output`` then holds the summary too; then, whatever happened,
+    no traceback in any (every one stopped first: a failed check must not leave one running)."""
+    for server in servers:
+        server.stop()
+    for server in servers:
+        assert "Traceback" not in "".join(server.output), "".join(server.output)
 
 
 @contextmanager
@@ -68,8 +71,7 @@ def proxies(target: str, *variants: tuple[str, ...]) -> Iterator[list[ServerProc
             raise next(error for future in starting if (error := future.exception()) is not None)
         yield started
     finally:
-        for server in started:
-            stop(server)
+        stop(*started)
 
 
 @contextmanager
@@ -382,9 +384,13 @@ def test_an_answer_broken_off_before_the_proxy_read_it_whole_is_a_502_or_504(tra
     assert journal(impatient.url)[-1]["status"] == status
 
 
-@pytest.mark.parametrize("answer", ["big-cut", pytest.param("big-cut-chunked", marks=pytest.mark.xfail(
-    strict=True, reason="granian ends a streamed answer whose iterator stops early as if it were whole: a client "
-    "cannot tell a chunked answer the upstream broke off from a complete one"))])
+CHUNKED_CUT_UNSEEN = pytest.mark.xfail(
+    strict=True, raises=pytest.fail.Exception,  # "DID NOT RAISE" only: a failure in teardown still fails
+    reason="granian ends a streamed answer whose iterator stops early as if it were whole: a client cannot tell a "
+    "chunked answer the upstream broke off from a complete one")
+
+
+@pytest.mark.parametrize("answer", ["big-cut", pytest.param("big-cut-chunked", marks=CHUNKED_CUT_UNSEEN)])
 def test_a_large_answer_broken_off_while_streamed_is_broken_off_for_the_client(transport, answer):
     plain = transport.plain
     before = len(plain.output)
