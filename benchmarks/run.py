@@ -6,6 +6,7 @@ access log costs, then its scaling to a million entries. One command, real load,
     python benchmarks/run.py --only access-log    # the access log's part alone, about 35 s
     python benchmarks/run.py --only sandbox       # the sandbox's part alone, about 2 minutes
     python benchmarks/run.py --only journal       # the request journal's part alone, under a minute
+    python benchmarks/run.py --only proxy         # balances-mock proxy's overhead alone, about 80 s
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
@@ -194,6 +195,15 @@ def _rollup_kb(pid: int, key: str) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children (a server's workers) so far."""
+    total = 0
+    for each in [pid, *_children(pid)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (stat(5), counted after the name)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def version_of(command: list[str]) -> str:
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=30)
@@ -227,6 +237,12 @@ JOURNAL_ON = "balances-mock (journal on)"
 JOURNAL_OFF = "balances-mock --no-journal"
 JOURNAL_SECONDS = 3
 """Seconds per run of the journal comparison (or --duration if shorter), as for the access log."""
+DIRECT = "balances-mock"
+PROXIED = "balances-mock proxy -> balances-mock"
+PROXY_SECONDS = 3
+"""Seconds per run of the proxy comparison (or --duration if shorter), as for the access log."""
+PROXY_ADDED_P50_MS = 2.0
+"""The issue's target: the proxy adds at most this much to the median latency."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +275,7 @@ class Scaled:
 @click.option("--scale", default="1000,100000,1000000", show_default=True, help="Ledger sizes to scale to.")
 @click.option("--no-prism", is_flag=True, help="Skip Stoplight Prism.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report here.")
-@click.option("--only", type=click.Choice(["access-log", "sandbox", "journal"]),
+@click.option("--only", type=click.Choice(["access-log", "sandbox", "journal", "proxy"]),
               help="Run only this part, for a quick check of it.")
 def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None,
          only: str | None) -> None:
@@ -285,6 +301,9 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
     if only == "journal":
         say_targets(say, journal_part(bench, say))
         return
+    if only == "proxy":
+        say_targets(say, proxy_part(bench, say))
+        return
 
     # The mock first: the ceiling answers the bodies it sends.
     results, bodies = measure_mock(bench)
@@ -300,6 +319,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
         throughput_table(results), "")
     access_log_verdicts = access_log_part(bench, say)
     journal_verdicts = journal_part(bench, say)
+    proxy_verdicts = proxy_part(bench, say)
     sandbox_verdicts = sandbox_part(bench, say)
 
     say(f"## Scaling with the ledger ({connections} connections, median of 3 runs of {duration} s)", "")
@@ -308,8 +328,8 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
 
     largest = scaled[-1]
     reproducible = serves_the_same_bytes(bench, largest)
-    say_targets(say, throughput_targets(results) + access_log_verdicts + journal_verdicts + sandbox_verdicts
-                + scaling_targets(largest, reproducible))
+    say_targets(say, throughput_targets(results) + access_log_verdicts + journal_verdicts + proxy_verdicts
+                + sandbox_verdicts + scaling_targets(largest, reproducible))
 
     if markdown is not None:
         write_markdown(markdown, report, commands, prism)
@@ -340,6 +360,23 @@ def journal_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool
         f"The recording mock's journal held {recorded:,} requests at the end (it keeps the last 10,000), read "
         "through GET /__sandbox/requests as a client reads it.", "")
     return journal_targets(loads)
+
+
+def proxy_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool, str]]:
+    """The mock answering directly against the same mock through ``balances-mock proxy`` (its
+    defaults: one worker, four threads, every exchange checked and journaled), under the load of
+    every other part and with a single connection: the section, and its target."""
+    seconds = min(PROXY_SECONDS, bench.duration)
+    loads, seen = measure_proxy(bench, seconds)
+    say(f"## Through balances-mock proxy (wrk -t1, the mock directly and through the proxy in turn, median of 3 "
+        f"runs of {seconds} s)", "", proxy_table(loads), "",
+        f"The proxy passed on {seen['requests']:,} exchanges, {seen['with_violations']} of them breaking the "
+        f"contract, using {seen['cpu_ms']:.2f} ms of CPU per exchange (all its processes). It ran with its defaults "
+        "and --quiet, the mock as everywhere else here. With a fixed number of connections each waiting for its "
+        "answer, the median latency is about connections / throughput: at "
+        f"{bench.connections} connections, p50 grows with what each exchange costs the machine, the proxy's and "
+        "the mock's processes together.", "")
+    return proxy_targets(loads[bench.connections])
 
 
 def sandbox_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool, str]]:
@@ -402,6 +439,32 @@ def measure_journal(bench: Bench, seconds: int) -> tuple[dict[tuple[str, str], L
             results.update({(server, name): load for server, load in loads.items()})
         page = requests.get(f"{recording.url}/__sandbox/requests", params={"limit": 1}, headers=auth, timeout=30)
         return results, page.json()["total"]
+
+
+def measure_proxy(bench: Bench, seconds: int) -> tuple[dict[int, dict[tuple[str, str], Load]], dict[str, float]]:
+    """One mock, measured directly and through ``balances-mock proxy`` in turn on both endpoints,
+    with the benchmark's connections and with one; what the proxy's summary says it saw (printed
+    when it stops), and the CPU time its processes took per exchange."""
+    with started(bench.mock_command) as mock:
+        # Launched, not ``started``: it announces itself once it accepts, and started's probe of
+        # ``/`` would be an exchange that breaks the contract.
+        proxy = launch([sys.executable, "-m", "mock_server", "proxy", mock.url, "--port", "0", "--quiet"], cwd=ROOT)
+        try:
+            auth = {"Authorization": f"Bearer {token(mock.url)}"}
+            results: dict[int, dict[tuple[str, str], Load]] = {}
+            cpu_before = cpu_seconds(proxy.process.pid)
+            for connections in dict.fromkeys([bench.connections, 1]):
+                results[connections] = {}
+                for name, path in ENDPOINTS.items():
+                    loads = wrk_turn_about({DIRECT: mock.url + path, PROXIED: proxy.url + path}, seconds,
+                                           connections, auth)
+                    results[connections].update({(server, name): load for server, load in loads.items()})
+            cpu = cpu_seconds(proxy.process.pid) - cpu_before
+        finally:
+            proxy.stop()
+        summary = next(line for line in proxy.output if line.startswith("balances-mock proxy: "))
+        requests_seen, broke = map(int, re.match(r"balances-mock proxy: (\d+) requests, (\d+) broke", summary).groups())
+    return results, {"requests": requests_seen, "with_violations": broke, "cpu_ms": cpu * 1000 / requests_seen}
 
 
 def measure_booked_reads(bench: Bench) -> tuple[dict[tuple[str, str], Load], int, int, tuple[float, float]]:
@@ -569,6 +632,21 @@ def side_by_side_table(results: dict[tuple[str, str], Load], server: str, peer: 
     return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", ratio], rows)
 
 
+def proxy_table(results: dict[int, dict[tuple[str, str], Load]]) -> str:
+    """Each endpoint directly and through the proxy, at each number of connections, with the
+    proxy's share of the throughput and what it adds to the median latency."""
+    rows = []
+    for connections, loads in results.items():
+        for name, path in ENDPOINTS.items():
+            direct, proxied = loads[(DIRECT, name)], loads[(PROXIED, name)]
+            rows.append([path, str(connections), DIRECT, *direct.cells(), "", ""])
+            rows.append([path, str(connections), PROXIED, *proxied.cells(),
+                         f"{proxied.requests_per_second / direct.requests_per_second:.2f}x",
+                         f"{proxied.p50_ms - direct.p50_ms:+.2f}"])
+    return table(["endpoint", "connections", "server", "requests/s", "p50 ms", "p99 ms", "errors",
+                  "proxied / direct", "p50 added ms"], rows)
+
+
 def scaling_table(scaled: list[Scaled]) -> str:
     rows = []
     for size in scaled:
@@ -613,6 +691,15 @@ def journal_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, boo
               for name in ENDPOINTS}
     return [("journal costs at most 10% of reads (default >= 0.9x --no-journal)", min(ratios.values()) >= 0.9,
              ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))]
+
+
+def proxy_targets(results: dict[tuple[str, str], Load]) -> list[tuple[str, bool, str]]:
+    """The issue's target: the proxy adds at most PROXY_ADDED_P50_MS to the median, on every endpoint."""
+    added = {name: results[(PROXIED, name)].p50_ms - results[(DIRECT, name)].p50_ms for name in ENDPOINTS}
+    errors = sum(results[(PROXIED, name)].errors for name in ENDPOINTS)
+    return [(f"proxy adds at most {PROXY_ADDED_P50_MS:g} ms to p50, zero errors",
+             max(added.values()) <= PROXY_ADDED_P50_MS and not errors,
+             ", ".join(f"{name} +{ms:.2f} ms" for name, ms in added.items()) + f", {errors} errors")]
 
 
 def sandbox_targets(reads: dict[tuple[str, str], Load], missed: int,

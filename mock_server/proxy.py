@@ -19,6 +19,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
@@ -92,20 +93,23 @@ class Proxy:
         refused = self.judge.request(method, path, query.encode("latin-1"),
                                      {name.lower(): value for name, value in headers}, body)
         url = f"{self._target}{path}" + (f"?{query}" if query else "")
-        try:
+        upstream = None
+        try:  # the answer's head, and a documented answer's body: nothing is passed on before both
             upstream = self.client().send(self.client().build_request(method, url, headers=headers, content=content),
                                           stream=True)
+            status = upstream.status_code
+            read, rest = _read_some(upstream) if self.judge.checks(method, path, status) else (b"", upstream)
         except httpx.TimeoutException as error:
-            return self._unreachable(504, "upstream_timeout", f"{self._target} did not answer within "
-                                     f"{self.options.timeout:g} s: {error}", environ, start_response, refused,
-                                     arrival, started, body)
-        except httpx.HTTPError as error:
-            return self._unreachable(502, "upstream_unavailable", f"{self._target} cannot be reached: {error}",
+            waited = f"within {self.options.timeout:g} s: {error}"
+            return self._unreachable(504, "upstream_timeout", f"{self._target} did not answer {waited}" if upstream
+                                     is None else f"{self._target} began its answer but sent no more {waited}",
                                      environ, start_response, refused, arrival, started, body)
-        status = upstream.status_code
+        except httpx.HTTPError as error:
+            return self._unreachable(502, "upstream_unavailable", f"{self._target} cannot be reached: {error}"
+                                     if upstream is None else f"{self._target} broke off its answer: {error}",
+                                     environ, start_response, refused, arrival, started, body)
         response_headers = [(name, value) for name, value in upstream.headers.multi_items()
                             if name.lower() not in HOP_BY_HOP]
-        read, rest = _read_some(upstream) if self.judge.checks(method, path, status) else (b"", upstream)
         violations = list(refused)
         if rest is None:  # read whole: judge it
             checked = _decoded(read, upstream.headers.get("content-encoding"))
@@ -123,12 +127,16 @@ class Proxy:
         if rest is None:
             upstream.close()
             return [read]
-        return _streamed(read, rest)
+        return _streamed(read, rest, upstream, partial(self._broken_off, method, path))
 
     def _keep(self, environ: dict[str, Any], arrival: float, started: float, body: bytes | None, status: int,
               headers: list[tuple[str, str]], violations: list[Violation]) -> None:
         self.journal.keep(JOURNAL_CLIENT, arrival, time.perf_counter() - started, environ, body, status,
                           tuple(headers), tuple(v.as_error() for v in violations))
+
+    def _broken_off(self, method: str, path: str, passed_on: int, error: httpx.HTTPError) -> None:
+        self._report(f"upstream error: {self._target} broke off its answer to {method} {path} after {passed_on:,} "
+                     f"bytes had been passed on: {error}")
 
     def _unreachable(self, status: int, code: str, message: str, environ: dict[str, Any],
                      start_response: Callable[..., Any], refused: list[Violation], arrival: float, started: float,
@@ -230,15 +238,24 @@ def _read_some(upstream: httpx.Response) -> tuple[bytes, Iterator[bytes] | None]
     return b"".join(read), None
 
 
-def _streamed(first: bytes, rest: Iterator[bytes] | httpx.Response) -> Iterator[bytes]:
-    """The answer streamed on as it comes, the upstream's connection released at the end."""
-    upstream = rest if isinstance(rest, httpx.Response) else None
+def _streamed(first: bytes, rest: Iterator[bytes] | httpx.Response, upstream: httpx.Response,
+              broken_off: Callable[[int, httpx.HTTPError], None]) -> Iterator[bytes]:
+    """The answer streamed on as it comes, the upstream's connection released at the end.
+
+    An upstream that breaks off now (the head is passed on: too late for a 502) is reported, and
+    the answer ends there rather than raising: granian treats both alike (it cuts the client's
+    connection short of the Content-Length, and ends a chunked answer as if it were whole), but
+    logs a traceback for the exception."""
     chunks = rest.iter_raw(CHUNK) if isinstance(rest, httpx.Response) else rest
+    passed_on = 0
     try:
-        yield from chain([first] if first else [], chunks)
+        for chunk in chain([first] if first else [], chunks):
+            yield chunk
+            passed_on += len(chunk)
+    except httpx.HTTPError as error:
+        broken_off(passed_on, error)
     finally:
-        if upstream is not None:
-            upstream.close()
+        upstream.close()
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes | None:

@@ -61,9 +61,12 @@ def proxy_command(target_url: str, host: str, port: int, workers: int, threads: 
     folder = Path(tempfile.mkdtemp(prefix="balances-proxy-"))
     try:
         store = open_store(f"sqlite:///{folder / 'journal.db'}")
-        journal = Journal(open_journal(store, journal_size), None, batched=False)
+        # Batched, as the mock's own journal on a SQLite state: a transaction per exchange cost a
+        # fifth of the proxy's throughput, and its workers took turns at the file's lock for it.
+        journal = Journal(open_journal(store, journal_size), None, batched=True)
         app = Proxy(ProxyOptions(target_url, timeout, verify, annotate), ProxyJudge(load_spec()), journal)
         options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet)
+        journal.watch_workers()
         serve(app, options, lambda url: _announce(url, target_url, verify))
         seen = summary(journal)
     finally:
