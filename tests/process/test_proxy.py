@@ -139,7 +139,7 @@ def test_the_contract_suite_passes_through_the_proxy_and_the_mock_breaks_nothing
         monkeypatch.chdir(tmp_path)
         run = run_contract(capsys, proxy.url, "--client-id", DEMO[0], "--client-secret", DEMO[1],
                            "--read-client-id", DEMO_READ[0], "--read-client-secret", DEMO_READ[1],
-                           "--examples", "5", *SMALL_WINDOW)
+                           "--examples", "3", *SMALL_WINDOW)
         assert run.returncode == 0 and not run.report.findings, run.output
         journal = requests.get(f"{proxy.url}/__proxy/requests", params={"valid": "false", "limit": 1000},
                                timeout=10).json()
