@@ -13,12 +13,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from .journal import Journal
-from .proxy import Proxy, ProxyOptions, summary
-from .proxy_judge import ProxyJudge
 from .server import ServerOptions, serve
-from .spec import load_spec
-from .state import open_journal, open_store
 
 DEFAULT_PORT = 8001
 DEFAULT_JOURNAL_SIZE = 100_000
@@ -58,6 +53,12 @@ def proxy_command(target_url: str, host: str, port: int, workers: int, threads: 
     if ca_bundle is not None and insecure:
         raise click.UsageError("--ca-bundle and --insecure contradict each other: pick one")
     verify: bool | str = False if insecure else str(ca_bundle) if ca_bundle else True
+    from .journal import Journal  # here, not at the top: every other command starts without httpx
+    from .proxy import Proxy, ProxyOptions, summary
+    from .proxy_judge import ProxyJudge
+    from .spec import load_spec
+    from .state import open_journal, open_store
+
     folder = Path(tempfile.mkdtemp(prefix="balances-proxy-"))
     try:
         store = open_store(f"sqlite:///{folder / 'journal.db'}")

@@ -56,7 +56,7 @@ def test_contract_command_runs_from_the_wheel(installed, server, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "mock_server", "contract", server.url, "--client-id", "demo",
          "--client-secret", "demo-secret", "--read-client-id", "demo-read", "--read-client-secret", "demo-secret",
-         "--examples", "5", "--junitxml", str(report)],
+         "--examples", "5", "--window", "100", "--junitxml", str(report)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(installed)})
     assert result.returncode == 0, result.stdout + result.stderr
     where = subprocess.run([sys.executable, "-c", "import contract_tests; print(contract_tests.__file__)"],

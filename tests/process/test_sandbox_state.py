@@ -24,7 +24,7 @@ import requests
 
 from ..support import ACCOUNT, BALANCES, CLOCK, HISTORY, RESET, SECRET, TRANSACTIONS
 from ..support.assertions import assert_envelope
-from ..support.contract import CREDENTIALS, run_contract
+from ..support.contract import CREDENTIALS, SMALL_WINDOW, WITHOUT_SCHEMA, run_contract
 from ..support.mock import CLI, MockServer, start_server
 from ..support.redis import redis_server
 from ..support.sandbox import Entry, Sandbox, check_books, check_chain, units
@@ -440,7 +440,7 @@ def test_the_contract_suite_passes_after_the_sandbox(workers_server, capsys, mon
     assert [call.status_code for call in calls] == [201, 201, 200, 201, 201, 200, 201]
     check_chain(sandbox.history())
     monkeypatch.chdir(tmp_path)
-    run = run_contract(capsys, workers_server.url, *CREDENTIALS)
+    run = run_contract(capsys, workers_server.url, *CREDENTIALS, *WITHOUT_SCHEMA, *SMALL_WINDOW)
     assert run.returncode == 0 and not run.failed, run.output
     assert not run.skipped, run.skipped
     assert run.passed >= 35

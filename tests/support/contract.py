@@ -27,8 +27,8 @@ CREDENTIALS = ("--client-id", DEMO[0], "--client-secret", DEMO[1],
                "--read-client-id", DEMO_READ[0], "--read-client-secret", DEMO_READ[1])
 WITHOUT_SCHEMA = ("-k", "not test_schema")
 """Deselects the property-based test, for runs that prove a rule other than the schema's."""
-SMALL_WINDOW = ("--window", "100")
-"""The paging and ledger rules read the newest 100 entries, not 300: every variant shows within
+SMALL_WINDOW = ("--window", "50")
+"""The paging and ledger rules read the newest 50 entries, not 300: every variant shows within
 them, and a run takes half the time."""
 
 
