@@ -24,7 +24,8 @@ DEFAULT_JOURNAL_SIZE = 100_000
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback by default).")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes. One keeps the journal in the order exchanges arrived; more pass more on.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256), help="Threads per worker.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.001, 3600),
               help="Seconds to wait for the upstream before answering 504.")

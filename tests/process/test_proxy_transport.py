@@ -362,7 +362,7 @@ def test_a_compressed_answer_is_passed_on_compressed_and_still_checked(transport
     flagged = journal(annotating)[-1]
     assert [violation["message"] for violation in flagged["verdict"]["violations"]] \
         == [rules.NEWEST_FIRST.text], flagged
-    # The same answers again (their verdicts remembered): each keeps its own.
+    # The same answers again: each keeps its own verdict.
     assert [raw(annotating, answer)[0].headers.get("X-Contract-Violations") for answer in
             ("broken-page", "page", "broken-page")] == ["1", None, "1"]
 
