@@ -110,12 +110,7 @@ class Proxy:
                                      environ, start_response, refused, arrival, started, body)
         response_headers = [(name, value) for name, value in upstream.headers.multi_items()
                             if name.lower() not in HOP_BY_HOP]
-        violations = list(refused)
-        if rest is None:  # read whole: judge it
-            checked = _decoded(read, upstream.headers.get("content-encoding"))
-            if checked is not None:
-                answer = Answer(status, dict(upstream.headers), checked)
-                violations += self.judge.answer(method, path, query.encode("latin-1"), refused, answer)
+        violations = refused + (self._judged(method, path, query, refused, upstream, read) if rest is None else [])
         if violations:
             reproduce = curl_command(method, url, headers, body)
             for violation in violations:
@@ -128,6 +123,16 @@ class Proxy:
             upstream.close()
             return [read]
         return _streamed(read, rest, upstream, partial(self._broken_off, method, path))
+
+    def _judged(self, method: str, path: str, query: str, refused: list[Violation], upstream: httpx.Response,
+                read: bytes) -> list[Violation]:
+        """What in an answer read whole breaks the contract (checked decompressed; an encoding
+        the proxy cannot read passes unchecked)."""
+        checked = _decoded(read, upstream.headers.get("content-encoding"))
+        if checked is None:
+            return []
+        answer = Answer(upstream.status_code, dict(upstream.headers), checked)
+        return self.judge.answer(method, path, query.encode("latin-1"), refused, answer)
 
     def _keep(self, environ: dict[str, Any], arrival: float, started: float, body: bytes | None, status: int,
               headers: list[tuple[str, str]], violations: list[Violation]) -> None:
