@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -92,7 +92,7 @@ class Proxy:
         body, content = _request_body(environ, method)
         refused = self.judge.request(method, path, query.encode("latin-1"),
                                      {name.lower(): value for name, value in headers}, body)
-        url = f"{self._target}{path}" + (f"?{query}" if query else "")
+        url = f"{self._target}{_quoted(path)}" + (f"?{query}" if query else "")
         upstream = None
         try:  # the answer's head, and a documented answer's body: nothing is passed on before both
             upstream = self.client().send(self.client().build_request(method, url, headers=headers, content=content),
@@ -189,6 +189,13 @@ def summary(journal: Journal) -> dict[str, Any]:
     return {"requests": requests, "kept": len(entries),
             "with_violations": sum(1 for entry in entries if entry["violations"]),
             "violations": dict(sorted(by_rule.items(), key=lambda kv: -kv[1]["count"]))}
+
+
+def _quoted(path: str) -> str:
+    """The path as the client's bytes: WSGI gives it percent-decoded, as latin-1 text, so each
+    byte is quoted again as it came (``%FF`` stays ``%FF``; a ``%2F`` the server already decoded
+    is sent as ``/``)."""
+    return quote(path.encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
 
 
 def _request_headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:

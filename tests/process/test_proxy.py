@@ -132,6 +132,16 @@ def test_compatible_changes_raise_no_alarm_and_pass_byte_for_byte(variants_serve
         assert through.get_data() == direct.content
 
 
+def test_a_path_reaches_the_upstream_as_the_client_sent_its_bytes(variants_server):
+    url = f"{variants_server.url}/v/{ALL_COMPATIBLE.name}"
+    proxy = InProcessProxy(url)
+    raw = "/user/balances/hist%FFory%20%C3%A9/"
+    through = proxy.client.get(raw)
+    direct = requests.get(url + raw, timeout=10)
+    assert through.status_code == direct.status_code == 404
+    assert through.get_json()["error"]["details"]["path"] == direct.json()["error"]["details"]["path"]
+
+
 def test_the_contract_suite_passes_through_the_proxy_and_the_mock_breaks_nothing(server, capsys, monkeypatch,
                                                                                  tmp_path):
     proxy = launch([sys.executable, "-m", "mock_server", "proxy", server.url, "--port", "0", "--quiet"])
