@@ -133,7 +133,7 @@ def test_compatible_changes_raise_no_alarm_and_pass_byte_for_byte(variants_serve
 
 
 def test_a_path_reaches_the_upstream_as_the_client_sent_its_bytes(variants_server):
-    url = f"{variants_server.url}/v/{ALL_COMPATIBLE.name}"
+    url = f"{variants_server.url}/v/extra-headers"  # not all-compatible: every third answer of that is a 429
     proxy = InProcessProxy(url)
     raw = "/user/balances/hist%FFory%20%C3%A9/"
     through = proxy.client.get(raw)
