@@ -297,17 +297,10 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
             print(line, flush=True)
             report.append(line)
 
-    if only == "access-log":
-        say_targets(say, access_log_part(bench, say))
-        return
-    if only == "sandbox":
-        say_targets(say, sandbox_part(bench, say))
-        return
-    if only == "journal":
-        say_targets(say, journal_part(bench, say))
-        return
-    if only == "proxy":
-        say_targets(say, proxy_part(bench, say))
+    if only is not None:
+        parts = {"access-log": access_log_part, "sandbox": sandbox_part, "journal": journal_part,
+                 "proxy": proxy_part}
+        say_targets(say, parts[only](bench, say))
         return
 
     # The mock first: the ceiling answers the bodies it sends.

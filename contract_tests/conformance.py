@@ -75,8 +75,8 @@ class Contract:
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         resource = Resource.from_contents(spec, default_specification=DRAFT202012)
-        self._resolver = Registry().with_resource(SPEC_URI, resource).resolver()
         self._registry = Registry().with_resource(SPEC_URI, resource)
+        self._resolver = self._registry.resolver()
         self._responses: dict[tuple[str, str, str], DocumentedResponse] = {}
         self._spec = dict(spec)
         self._validators: dict[str, Draft202012Validator] = {}
@@ -157,9 +157,7 @@ class Contract:
     # -- reading the spec ----------------------------------------------------------------
 
     def _resolve(self, node: Any) -> Any:
-        while isinstance(node, Mapping) and "$ref" in node:
-            node = self._resolver.lookup(SPEC_URI + node["$ref"]).contents
-        return node
+        return self._pointer(node, "")[0]
 
     def _pointer(self, node: Any, pointer: str) -> tuple[Any, str]:
         """A node with its $refs followed, and the JSON pointer it ends up at."""

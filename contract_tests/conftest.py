@@ -179,7 +179,7 @@ def _record(run: RunReport, item: pytest.Item, report: pytest.TestReport, test: 
                           else "drift" if drift else "passed")
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        doc = getattr(item, "obj", None).__doc__ if hasattr(item, "obj") else None
+        doc = getattr(getattr(item, "obj", None), "__doc__", None)
         run.skipped.append({"test": test, "rule": (doc or "").strip().split("\n")[0],
                             "reason": reason.removeprefix("Skipped: ")})
     if report.when == "call":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -68,7 +68,6 @@ class Proxy:
         self.journal = journal
         self._report = report
         self._target = options.target.rstrip("/")
-        self._prefix = urlsplit(self._target).path
         self._client: httpx.Client | None = None
         self._pid = 0
         self._list_params = SpecValidator(load_spec(SANDBOX_SPEC), base_uri=spec_path(SANDBOX_SPEC).as_uri())
