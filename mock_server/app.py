@@ -13,6 +13,7 @@ from .accounts import Accounts
 from .api import Resources
 from .armed_faults import ArmedFaults
 from .auth import BearerAuth, TokenService, token_view
+from .console import config_for, create_console, mount
 from .control import ClientDefaults, Control
 from .errors import register_error_handlers
 from .faults import Faults
@@ -36,8 +37,8 @@ MAX_BODY_BYTES = 64 * 1024
 def create_app(settings: Settings | None = None, store: Store | None = None,
                journal_clock: Callable[[], float] = time.time) -> Flask:
     """A WSGI app serving the balances API, each client from its account's deterministic ledger,
-    with the sandbox's control API unless ``settings.sandbox`` is off, and the request journal
-    unless ``settings.journal`` is off too.
+    with the sandbox's control API unless ``settings.sandbox`` is off, the request journal
+    unless ``settings.journal`` is off too, and the web console unless ``settings.console`` is.
 
     Everything a request needs (specs, ledgers, validators, the state store) is built here,
     once, so workers forked from this app share it and requests do no set-up work. ``store``
@@ -97,4 +98,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     for endpoint, route in routes.items():
         app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)
     register_error_handlers(app)
+    if state is not None and settings.console:
+        mount(app, create_console(config_for(settings.clients)))
     return app

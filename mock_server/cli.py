@@ -112,12 +112,14 @@ main.add_command(proxy_command)
               help="Requests the journal (GET /__sandbox/requests) keeps, all clients together: the newest.")
 @click.option("--no-journal", is_flag=True, envvar="BALANCES_MOCK_NO_JOURNAL",
               help="Record no requests (the journal's paths then answer 404). --no-sandbox implies it.")
+@click.option("--no-console", is_flag=True, envvar="BALANCES_MOCK_NO_CONSOLE",
+              help="No web console under /__console/. --no-sandbox implies it.")
 @click.option("--quiet", is_flag=True, help="No access log.")
 def serve_command(host: str, port: int, workers: int, threads: int, seed: int, scenario: str, entries: int | None,
                   fixtures_path: Path | None, clients_file: Path | None, token_secret: str | None,
                   token_ttl: int, latency_text: str | None, error_rate: float, fault_rate: float,
                   rate_limit: str | None, rate_limit_storage: str, state_url: str | None, no_sandbox: bool,
-                  journal_size: int, no_journal: bool, quiet: bool) -> None:
+                  journal_size: int, no_journal: bool, no_console: bool, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     refused = length_refused(scenario, entries)
@@ -133,7 +135,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
                             token_secret=token_secret, token_ttl=token_ttl,
                             chaos=Chaos(latency, error_rate, fault_rate), rate_limit=rate_limit,
                             rate_limit_storage=rate_limit_storage, sandbox=not no_sandbox, state=state,
-                            journal=not no_journal and not no_sandbox, journal_size=journal_size)
+                            journal=not no_journal and not no_sandbox, journal_size=journal_size,
+                            console=not no_console and not no_sandbox)
         workers = _workers(workers, settings)
         with _usage_error(LedgerFileError), _usage_error(StateUrlError):
             app = create_app(settings)
@@ -212,6 +215,10 @@ def _announce(url: str, settings: Settings, state_url: str | None) -> None:
                        f"{url}/__sandbox/requests; --no-journal turns it off")
         else:
             click.echo("  journal: off")
+        if settings.console:
+            click.echo(f"  console: {url}/__console/ (API docs at {url}/__console/docs/); --no-console turns it off")
+        else:
+            click.echo("  console: off")
     else:
         click.echo("  sandbox: off")
     click.echo("  clients (client_id / secret: scopes):")

@@ -89,12 +89,12 @@ def http_error(error: HTTPException, method: str, path: str) -> ApiError:
 
 def _http_error(error: HTTPException) -> Response:
     """Werkzeug's own errors in the envelope, never HTML."""
-    return _api_error(http_error(error, request.method, request.path))
+    return _api_error(http_error(error, request.method, request.script_root + request.path))
 
 
 def _unexpected(error: Exception) -> Response:
     """A bug in the mock: the traceback goes to the log, never to the client."""
-    log.exception("Unhandled error on %s %s", request.method, request.path)
+    log.exception("Unhandled error on %s %s", request.method, request.script_root + request.path)
     return _api_error(ApiError(500, "server_error", "An unexpected error occurred."))
 
 

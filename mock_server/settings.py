@@ -67,3 +67,5 @@ class Settings:
     """The request journal (``GET /__sandbox/requests``), kept in ``state``; only with the sandbox."""
     journal_size: int = DEFAULT_JOURNAL_SIZE
     """Requests the journal keeps, all clients together: the newest."""
+    console: bool = True
+    """The web console under ``/__console/``; only with the sandbox."""

@@ -1,0 +1,13 @@
+"""The web console under ``/__console/``: a page the mock serves itself, for people who would
+rather look than read. It knows nothing of the ledger: it signs in through ``POST /o/token/``
+and talks to the server only through the API and the control API, like any client.
+
+- ``app.py``: the console's own small Flask app, mounted beside the API by ``mount``;
+- ``headers.py``: the security and caching headers every console response carries;
+- ``docs.py``: both specs in Swagger UI, with "Try it out" against this server;
+- ``templates/`` and ``static/``: the page, its stylesheet and its scripts (no build step).
+"""
+
+from .app import CONSOLE_PREFIX, ConsoleConfig, config_for, create_console, mount
+
+__all__ = ["CONSOLE_PREFIX", "ConsoleConfig", "config_for", "create_console", "mount"]

@@ -1,0 +1,69 @@
+"""The console's own Flask app: the page, its files, the API docs; mounted under ``/__console``.
+
+It is a separate app, not routes of the API's: the API's pipeline (faults, rate limit, journal)
+never sees a console request, and the API's paths never see the console's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, Response, render_template
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.routing import RequestRedirect
+
+from ..errors import register_error_handlers
+from ..settings import DEMO_CLIENTS, Client
+from .headers import OWN_ASSETS, PAGES, secure
+
+CONSOLE_PREFIX = "/__console"
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """What the page needs to know of the server: nothing secret."""
+
+    prefill: Client | None = None
+    """The client the sign-in form shows filled in: the demo client, whose credentials are
+    printed at start-up and in the README, when the server has it; None: an empty form (a
+    clients file's secrets are never put in a page)."""
+    token_path: str = "/o/token/"
+
+
+def config_for(clients: tuple[Client, ...]) -> ConsoleConfig:
+    """The console's configuration for a server with ``clients``."""
+    demo = DEMO_CLIENTS[0]
+    return ConsoleConfig(prefill=demo if demo in clients else None)
+
+
+def create_console(config: ConsoleConfig) -> Flask:
+    """The console app; serve it under ``CONSOLE_PREFIX`` with ``mount``."""
+    console = Flask(__name__, static_url_path="/static")
+    console.config["SEND_FILE_MAX_AGE_DEFAULT"] = None  # our Cache-Control below, with ETag / Last-Modified
+
+    @console.get("/")
+    def page() -> Response:
+        response = Response(render_template("console.html", config=config))
+        response.headers["Cache-Control"] = PAGES
+        return response
+
+    @console.after_request
+    def headers(response: Response) -> Response:
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = OWN_ASSETS
+        if "Content-Security-Policy" in response.headers:
+            return response  # a page with a policy of its own (the docs)
+        return secure(response)
+
+    @console.errorhandler(RequestRedirect)
+    def add_slash(redirect: RequestRedirect) -> Response:
+        """``/__console`` to ``/__console/``, without werkzeug's HTML page."""
+        return Response(status=redirect.code, headers={"Location": redirect.new_url})
+
+    register_error_handlers(console)
+    return console
+
+
+def mount(app: Flask, console: Flask) -> None:
+    """Serve ``console`` under ``CONSOLE_PREFIX`` beside ``app``; every other path stays ``app``'s."""
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {CONSOLE_PREFIX: console})  # type: ignore[method-assign]
