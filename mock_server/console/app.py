@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import RequestRedirect
 
@@ -55,10 +55,13 @@ def create_console(config: ConsoleConfig) -> Flask:
             return response  # a page with a policy of its own (the docs)
         return secure(response)
 
-    @console.errorhandler(RequestRedirect)
-    def add_slash(redirect: RequestRedirect) -> Response:
-        """``/__console`` to ``/__console/``, without werkzeug's HTML page."""
-        return Response(status=redirect.code, headers={"Location": redirect.new_url})
+    @console.before_request
+    def add_slash() -> Response | None:
+        """``/__console`` to ``/__console/``, without the HTML page werkzeug's redirect carries."""
+        redirect = request.routing_exception
+        if isinstance(redirect, RequestRedirect):
+            return Response(status=redirect.code, headers={"Location": redirect.new_url})
+        return None
 
     register_error_handlers(console)
     return console

@@ -1,5 +1,5 @@
-"""``serve``'s journal flags and environment variables, and the banner's journal line: the
-command is run in-process with the app and the server replaced, so nothing listens."""
+"""``serve``'s journal and console flags and environment variables, and the banner's lines for
+them: the command is run in-process with the app and the server replaced, so nothing listens."""
 
 from __future__ import annotations
 
@@ -58,3 +58,26 @@ def test_the_banner_says_where_the_journal_is_and_how_to_turn_it_off(capsys):
     assert "  journal: off\n" in capsys.readouterr().out
     cli._announce("http://127.0.0.1:8000", Settings(sandbox=False), None)
     assert "journal" not in capsys.readouterr().out  # "sandbox: off" says it all
+
+
+@pytest.mark.parametrize(("args", "env", "console"), [
+    ([], None, True),
+    (["--no-console"], None, False),
+    ([], {"BALANCES_MOCK_NO_CONSOLE": "1"}, False),
+    (["--no-sandbox"], None, False),  # the console drives the sandbox
+    (["--no-journal"], None, True),  # it then says the journal is off
+])
+def test_the_console_is_on_unless_turned_off_or_the_sandbox_is(serve, args, env, console):
+    result, settings = serve(*args, env=env)
+    assert result.exit_code == 0, result.output
+    assert settings.console is console
+
+
+def test_the_banner_says_where_the_console_is_and_how_to_turn_it_off(capsys):
+    cli._announce("http://127.0.0.1:8000", Settings(), None)
+    assert ("  console: http://127.0.0.1:8000/__console/ (API docs at http://127.0.0.1:8000/__console/docs/); "
+            "--no-console turns it off\n") in capsys.readouterr().out
+    cli._announce("http://127.0.0.1:8000", Settings(console=False), None)
+    assert "  console: off\n" in capsys.readouterr().out
+    cli._announce("http://127.0.0.1:8000", Settings(sandbox=False), None)
+    assert "console" not in capsys.readouterr().out
