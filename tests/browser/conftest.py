@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
+from ..support.mock import MockServer, start_server
+
 HERE = Path(__file__).parent
 TIMEOUT_MS = 5000
 """A page that does not show what a test waits for within this fails the test, and fast."""
@@ -74,3 +76,11 @@ def page_events(page: Page) -> PageEvents:
     page.on("request", lambda request: events.requests.append(request.url))
     page.on("dialog", dialog)
     return events
+
+
+@pytest.fixture(scope="package")
+def served() -> Iterator[MockServer]:
+    """One ``balances-mock serve`` for the console's tests; each test signs in as a client of its own."""
+    server = start_server("--quiet")
+    yield server
+    server.stop()
