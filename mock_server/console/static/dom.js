@@ -59,10 +59,10 @@ export function showError(form, error) {
   const status = form.querySelector(".form-status");
   let first = null;
   for (const [name, reasons] of Object.entries(error.details || {})) {
-    const field = fieldFor(form, name);
+    const field = Array.isArray(reasons) && fieldFor(form, name);  // reasons per field; other details are facts
     const message = field && form.querySelector(`#${CSS.escape(field.id)}-error`);
     if (!message) continue;
-    message.textContent = Array.isArray(reasons) ? reasons.join(" ") : `${name}: ${reasons}`;
+    message.textContent = reasons.join(" ");
     field.setAttribute("aria-invalid", "true");
     field.setAttribute("aria-describedby", message.id);
     first = first || field;
