@@ -86,14 +86,15 @@ def test_signed_in_the_console_shows_the_apis_balances_statistics_and_history(si
     api = account.get(BALANCES)
     expect(page.locator("#who-client")).to_have_text(account.client_id)
     expect(page.locator("#balances tbody tr")).to_have_count(len(api["account"]))
-    assert balances_shown(page) == {code: (amount, api["sub_accounts"][code]) for code, amount in api["account"].items()}
+    expected = {code: (amount, api["sub_accounts"][code]) for code, amount in api["account"].items()}
+    assert balances_shown(page) == expected
     expect(page.locator("#statistics [data-key=total_deposits]")).to_have_text(str(api["statistics"]["total_deposits"]))
     expect(page.locator("#statistics [data-key=total_withdrawals]")).to_have_text(
         str(api["statistics"]["total_withdrawals"]))
 
     history = account.get(HISTORY, limit=25, offset=0)
-    assert rows(page, "#history") == [[entry[key] for key in ("timestamp", "currency", "type", "amount", "balance_after")]
-                                      for entry in history["history"]]
+    columns = ("timestamp", "currency", "type", "amount", "balance_after")
+    assert rows(page, "#history") == [[entry[key] for key in columns] for entry in history["history"]]
     expect(page.locator("#history-range")).to_have_text(f"History: entries 1–25 of {history['total']}, newest first")
     expect(page.get_by_label("Client secret")).to_have_value("")  # the secret is not kept in the page
     assert page_events.console_errors == []
