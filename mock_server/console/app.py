@@ -14,6 +14,7 @@ from werkzeug.routing import RequestRedirect
 
 from ..errors import register_error_handlers
 from ..settings import DEMO_CLIENTS, Client
+from .docs import docs_blueprint
 from .headers import OWN_ASSETS, PAGES, secure
 
 CONSOLE_PREFIX = "/__console"
@@ -60,6 +61,7 @@ def create_console(config: ConsoleConfig) -> Flask:
         """``/__console`` to ``/__console/``, without werkzeug's HTML page."""
         return Response(status=redirect.code, headers={"Location": redirect.new_url})
 
+    console.register_blueprint(docs_blueprint(config))
     register_error_handlers(console)
     return console
 
