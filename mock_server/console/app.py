@@ -14,6 +14,7 @@ from werkzeug.routing import RequestRedirect
 
 from ..errors import register_error_handlers
 from ..settings import DEMO_CLIENTS, Client
+from .docs import docs_blueprint
 from .headers import OWN_ASSETS, PAGES, secure
 
 CONSOLE_PREFIX = "/__console"
@@ -63,6 +64,7 @@ def create_console(config: ConsoleConfig) -> Flask:
             return Response(status=redirect.code, headers={"Location": redirect.new_url})
         return None
 
+    console.register_blueprint(docs_blueprint(config))
     register_error_handlers(console)
     return console
 
