@@ -109,6 +109,7 @@ def test_a_booked_deposit_shows_in_the_balance_the_history_and_the_chart(signed_
     page.get_by_label("Currency", exact=True).and_(page.locator("#book-currency")).fill(currency)
     page.get_by_label("Amount").fill("1234.5")
     page.get_by_role("button", name="Book").click()
+    expect(page.locator("#book-form [role=status]")).to_contain_text("Booked deposit of 1234.500000")
 
     after = account.get(BALANCES)["account"][currency]
     assert after != before
@@ -196,6 +197,7 @@ def test_the_clock_and_reset_go_through_the_control_api(signed_in, account):
     page = signed_in
     page.get_by_label("Advance by (seconds)").fill("86400")
     page.get_by_role("button", name="Advance").click()
+    expect(page.locator("#advance-form [role=status]")).to_contain_text("The clock reads")
     now = account.get("/__sandbox/clock")["now"]
     expect(page.locator("#clock-now")).to_have_text(now)
     page.get_by_label("Set to (UTC)").fill("2000-01-01T00:00:00Z")
@@ -207,6 +209,7 @@ def test_the_clock_and_reset_go_through_the_control_api(signed_in, account):
     assert account.get("/__sandbox/clock")["now"] == now
     page.get_by_role("button", name="Reset the account…").click()
     page.get_by_role("button", name="Yes, reset").click()
+    expect(page.locator("#reset-status")).to_contain_text("Reset: ")
     reset = account.get("/__sandbox/clock")["now"]
     assert reset != now
     expect(page.locator("#clock-now")).to_have_text(reset)
