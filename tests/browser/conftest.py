@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
-from ..support.mock import MockServer, start_server
+from mock_server.launcher import launch
+
+from ..support import SECRET
+from ..support.mock import CLI, MockServer
 
 HERE = Path(__file__).parent
 TIMEOUT_MS = 5000
@@ -80,7 +83,11 @@ def page_events(page: Page) -> PageEvents:
 
 @pytest.fixture(scope="package")
 def served() -> Iterator[MockServer]:
-    """One ``balances-mock serve`` for the console's tests; each test signs in as a client of its own."""
-    server = start_server("--quiet")
+    """One ``balances-mock serve`` for the console's and the docs' tests; each console test signs in
+    as a client of its own. It listens on 127.0.0.2: loopback still, but not a name Swagger UI takes
+    for local (it asks validator.swagger.io about a spec on any other host unless told not to), so
+    a request that leaves is caught."""
+    server = MockServer(launch([*CLI, "serve", "--host", "127.0.0.2", "--port", "0", "--workers", "1", "--quiet",
+                                "--token-secret", SECRET]))
     yield server
     server.stop()

@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,6 +72,26 @@ def signed_in(page: Page, page_events, account: Account) -> Iterator[Page]:
     assert all(REFUSED.match(text) for text in page_events.console_errors), page_events.console_errors
 
 
+def serious_accessibility_violations(page: Page) -> list[str]:
+    """What axe-core (shipped in axe-playwright-python) finds serious or critical on the page as it is."""
+    results = Axe().run(page)
+    assert results.response["testEngine"]["name"] == "axe-core" and results.response["passes"], "axe checked nothing"
+    return [f"{v['id']} ({v['impact']}): {v['help']}: {[node['target'] for node in v['nodes']]}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def keep_the_readmes_picture(page: Page) -> None:
+    """The README's picture of the main view: written to docs/ when BALANCES_UPDATE_SCREENSHOT is
+    set; the one kept must be a PNG of this view's size."""
+    shot = page.screenshot(full_page=False)
+    if os.environ.get("BALANCES_UPDATE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        SCREENSHOT.write_bytes(shot)
+    kept = SCREENSHOT.read_bytes()
+    assert kept[:8] == shot[:8] == b"\x89PNG\r\n\x1a\n"
+    assert kept[16:24] == shot[16:24], "docs/console.png is not a picture of the 1280x900 view"
+
+
 def rows(page: Page, table: str) -> list[list[str]]:
     return [[cell.strip() for cell in row.split("\t")] for row in page.locator(f"{table} tbody tr").all_inner_texts()]
 
@@ -98,15 +117,30 @@ def test_signed_in_the_console_shows_the_apis_balances_statistics_and_history(si
     expect(page.locator("#history-range")).to_have_text(f"History: entries 1–25 of {history['total']}, newest first")
     expect(page.get_by_label("Client secret")).to_have_value("")  # the secret is not kept in the page
     assert page_events.console_errors == []
+    assert serious_accessibility_violations(page) == []
+    keep_the_readmes_picture(page)
 
 
-def test_a_booked_deposit_shows_in_the_balance_the_history_and_the_chart(signed_in, account):
+def test_a_refusal_shows_at_its_field_and_a_deposit_in_the_balance_the_history_and_the_chart(signed_in, account):
     page = signed_in
+    page.locator("#book-currency").fill("usd")
+    page.get_by_label("Amount").fill("12")
+    page.get_by_role("button", name="Book").click()
+
+    refused = account.request("POST", "/__sandbox/transactions",
+                              json={"type": "deposit", "currency": "usd", "amount": "12"}).json()["error"]
+    expect(page.locator("#book-currency-error")).to_have_text(" ".join(refused["details"]["currency"]))
+    expect(page.locator("#book-currency")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#book-currency")).to_be_focused()
+    expect(page.locator("#book-form [role=status]")).to_have_text(f"400 invalid_request: {refused['message']}")
+    expect(page.locator("#book-amount")).not_to_have_attribute("aria-invalid", "true")
+    assert account.get("/__sandbox/account")["booked_entries"] == 0
+
     currency = page.locator("#chart-currency").input_value()
     before = account.get(BALANCES)["account"][currency]
     chart_before = page.locator("#chart-summary").inner_text()
 
-    page.get_by_label("Currency", exact=True).and_(page.locator("#book-currency")).fill(currency)
+    page.locator("#book-currency").fill(currency)
     page.get_by_label("Amount").fill("1234.5")
     page.get_by_role("button", name="Book").click()
     expect(page.locator("#book-form [role=status]")).to_contain_text("Booked deposit of 1234.500000")
@@ -121,22 +155,6 @@ def test_a_booked_deposit_shows_in_the_balance_the_history_and_the_chart(signed_
         [newest["timestamp"], currency, "deposit", "1234.500000", after])
     expect(page.locator("#chart-summary")).to_contain_text(f"to {after} ")
     assert page.locator("#chart-summary").inner_text() != chart_before
-
-
-def test_a_refusal_is_shown_next_to_the_field_it_names(signed_in, account):
-    page = signed_in
-    page.locator("#book-currency").fill("usd")
-    page.get_by_label("Amount").fill("12")
-    page.get_by_role("button", name="Book").click()
-
-    refused = account.request("POST", "/__sandbox/transactions",
-                              json={"type": "deposit", "currency": "usd", "amount": "12"}).json()["error"]
-    expect(page.locator("#book-currency-error")).to_have_text(" ".join(refused["details"]["currency"]))
-    expect(page.locator("#book-currency")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#book-currency")).to_be_focused()
-    expect(page.locator("#book-form [role=status]")).to_have_text(f"400 invalid_request: {refused['message']}")
-    expect(page.locator("#book-amount")).not_to_have_attribute("aria-invalid", "true")
-    assert account.get("/__sandbox/account")["booked_entries"] == 0
 
 
 def test_an_armed_429_shows_in_the_journal_with_its_verdict_and_a_curl(signed_in, account):
@@ -167,6 +185,7 @@ def test_an_armed_429_shows_in_the_journal_with_its_verdict_and_a_curl(signed_in
     expect(curl).to_contain_text(' -H "Authorization: Bearer $TOKEN"')  # the token itself was never recorded
     expect(curl).to_contain_text(f" -H 'user-agent: {requests.utils.default_user_agent()}'")
     expect(dialog).to_contain_text("retry-after")
+    assert serious_accessibility_violations(page) == []  # the dialog open over the page
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
@@ -231,16 +250,6 @@ def test_what_a_client_sent_is_shown_as_text_and_never_run(signed_in, account, p
     assert page_events.dialogs == []
 
 
-def test_the_page_has_no_serious_accessibility_violations(signed_in):
-    page = signed_in
-    page.locator("#journal-table tbody button").first.click()
-    results = Axe().run(page)
-    assert results.response["testEngine"]["name"] == "axe-core" and results.response["passes"], "axe checked nothing"
-    serious = [f"{v['id']} ({v['impact']}): {v['help']}: {[node['target'] for node in v['nodes']]}"
-               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == []
-
-
 def test_the_console_works_from_the_keyboard(page, page_events, account):
     page.goto(f"{account.server.url}/__console/")
     page.get_by_label("Client id").fill(account.client_id)
@@ -254,15 +263,3 @@ def test_the_console_works_from_the_keyboard(page, page_events, account):
     page.keyboard.type("7")
     page.keyboard.press("Enter")
     expect(page.locator("#book-form [role=status]")).to_contain_text("Booked deposit of 7.000000 KEYS")
-
-
-def test_a_screenshot_of_the_main_view(signed_in, tmp_path):
-    """The README's picture. Written to docs/ when BALANCES_UPDATE_SCREENSHOT is set; the kept one
-    must exist and be a picture of the console's size."""
-    shot = signed_in.screenshot(full_page=False)
-    assert shot.startswith(b"\x89PNG")
-    if os.environ.get("BALANCES_UPDATE_SCREENSHOT"):
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        SCREENSHOT.write_bytes(shot)
-    kept = Path(SCREENSHOT).read_bytes()
-    assert kept[:8] == shot[:8] and kept[16:24] == shot[16:24], "docs/console.png is not a 1280x900 PNG"

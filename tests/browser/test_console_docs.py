@@ -4,32 +4,19 @@ signed in through the Authorize dialog, and not one request that leaves the serv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from mock_server.launcher import launch
 from mock_server.spec import API_SPEC, SANDBOX_SPEC, load_spec
 
-from ..support import BALANCES, SECRET, TOKEN
-from ..support.mock import CLI, MockServer
+from ..support import BALANCES, TOKEN
+from ..support.mock import MockServer
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    """The mock on 127.0.0.2: still loopback only, but not a name Swagger UI treats as local (it
-    asks validator.swagger.io about a spec on any other host unless told not to)."""
-    started = MockServer(launch([*CLI, "serve", "--host", "127.0.0.2", "--port", "0", "--workers", "1", "--quiet",
-                                 "--token-secret", SECRET]))
-    yield started
-    started.stop()
-
-
-def open_docs(page: Page, server: MockServer) -> None:
-    page.goto(f"{server.url}/__console/docs/")
+def open_docs(page: Page, served: MockServer) -> None:
+    page.goto(f"{served.url}/__console/docs/")
 
 
 def expect_operations(page: Page, name: str) -> None:
@@ -46,27 +33,27 @@ def expect_operations(page: Page, name: str) -> None:
     assert sorted(map(tuple, shown)) == expected
 
 
-def assert_quiet_and_at_home(events, server: MockServer) -> None:
+def assert_quiet_and_at_home(events, served: MockServer) -> None:
     assert events.console_errors == [] and events.page_errors == []
-    assert events.requests and all(url.startswith(f"{server.url}/") for url in events.requests), events.requests
+    assert events.requests and all(url.startswith(f"{served.url}/") for url in events.requests), events.requests
 
 
-def test_the_docs_show_both_specs_and_nothing_leaves_the_server(page, page_events, server):
-    open_docs(page, server)
+def test_the_docs_show_both_specs_and_nothing_leaves_the_server(page, page_events, served):
+    open_docs(page, served)
     expect_operations(page, API_SPEC)
 
     page.get_by_label("Select a definition").select_option(label="balances-mock sandbox control API")
     expect_operations(page, SANDBOX_SPEC)
-    assert_quiet_and_at_home(page_events, server)
+    assert_quiet_and_at_home(page_events, served)
 
 
-def test_try_it_out_gets_a_token_and_the_balances(page, page_events, server):
-    open_docs(page, server)
+def test_try_it_out_gets_a_token_and_the_balances(page, page_events, served):
+    open_docs(page, served)
     page.get_by_role("button", name="Authorize", exact=True).click()
     dialog = page.locator(".modal-ux")
     expect(dialog.get_by_label("client_id:")).to_have_value("demo")
     expect(dialog.get_by_label("client_secret:")).to_have_value("demo-secret")
-    with page.expect_response(f"{server.url}{TOKEN}") as token:
+    with page.expect_response(f"{served.url}{TOKEN}") as token:
         dialog.get_by_role("button", name="Apply given OAuth2 credentials").click()
     assert token.value.status == 200
     expect(dialog.get_by_text("Authorized", exact=True)).to_be_visible()
@@ -79,5 +66,5 @@ def test_try_it_out_gets_a_token_and_the_balances(page, page_events, server):
     answer = operation.locator(".live-responses-table .response")
     expect(answer.locator(".response-col_status")).to_have_text("200")
     shown = json.loads(answer.locator(".highlight-code pre").first.inner_text())
-    assert shown == server.get(BALANCES, server.token()).json()
-    assert_quiet_and_at_home(page_events, server)
+    assert shown == served.get(BALANCES, served.token()).json()
+    assert_quiet_and_at_home(page_events, served)
