@@ -7,7 +7,7 @@ import { byId, fillRows, h, say } from "./dom.js";
 
 const JOURNAL = "/__sandbox/requests";
 const SHOWN = 200;
-const POLL_MS = 1000;
+const POLL_MS = 500;
 
 function verdictText(verdict) {
   const parts = [verdict.valid ? "valid" : `invalid: ${verdict.violations.map((v) => v.code).join(", ")}`];
