@@ -99,5 +99,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
         app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)
     register_error_handlers(app)
     if state is not None and settings.console:
-        mount(app, create_console(config_for(settings.clients)))
+        mount(app, create_console(config_for(settings.clients, TOKEN_PATH)))
     return app

@@ -29,12 +29,13 @@ class ConsoleConfig:
     printed at start-up and in the README, when the server has it; None: an empty form (a
     clients file's secrets are never put in a page)."""
     token_path: str = "/o/token/"
+    """Where the page asks for its token."""
 
 
-def config_for(clients: tuple[Client, ...]) -> ConsoleConfig:
-    """The console's configuration for a server with ``clients``."""
+def config_for(clients: tuple[Client, ...], token_path: str) -> ConsoleConfig:
+    """The console's configuration for a server with ``clients`` and its token endpoint at ``token_path``."""
     demo = DEMO_CLIENTS[0]
-    return ConsoleConfig(prefill=demo if demo in clients else None)
+    return ConsoleConfig(prefill=demo if demo in clients else None, token_path=token_path)
 
 
 def create_console(config: ConsoleConfig) -> Flask:

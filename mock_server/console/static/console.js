@@ -7,8 +7,6 @@ import { byId, clearErrors, say, showError } from "./dom.js";
 import { JournalView } from "./journal.js";
 import { SandboxView } from "./sandbox.js";
 
-const TOKEN_PATH = "/o/token/";
-
 const client = new Client(window.location.origin);
 const account = new AccountView(client);
 const journal = new JournalView(client);
@@ -31,7 +29,7 @@ async function signIn(event) {
   clearErrors(form);
   say(status, "Signing in…");
   try {
-    await client.signIn(form.client_id.value.trim(), form.client_secret.value, TOKEN_PATH);
+    await client.signIn(form.client_id.value.trim(), form.client_secret.value, form.dataset.tokenPath);
   } catch (error) {
     showError(form, error);
     return;
