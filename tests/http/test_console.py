@@ -13,9 +13,9 @@ from mock_server.settings import Client
 
 from ..support import DEMO, SECRET
 from ..support.mock import InProcessMock
+from ..support.pages import Tags, directives
 
 CONSOLE = "/__console/"
-SCRIPT_TAG = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
 ASSET = re.compile(r'(?:src|href)="(static/[^"]+)"')
 OWN_ASSETS_LIMIT = 64 * 1024
 """Bytes of the console's own page and files together, uncompressed: one small request each."""
@@ -26,10 +26,6 @@ def page(mock: InProcessMock):
     response = mock.get(CONSOLE)
     assert response.status_code == 200, response.text
     return response
-
-
-def directives(policy: str) -> dict[str, list[str]]:
-    return {name: values for name, *values in (part.split() for part in policy.split(";") if part.strip())}
 
 
 def test_the_page_may_run_its_own_files_only_and_no_site_may_frame_it(page):
@@ -44,11 +40,12 @@ def test_the_page_may_run_its_own_files_only_and_no_site_may_frame_it(page):
 
 
 def test_the_page_has_no_inline_script_nor_inline_event_handler(page):
-    html = page.text
-    scripts = SCRIPT_TAG.findall(html)
+    tags = Tags(page.text)
+    scripts = tags.attributes("script", "src")
     assert scripts, "the page loads its script"
-    assert all('src="' in attributes and not body.strip() for attributes, body in scripts)
-    assert not re.search(r"\son[a-z]+\s*=", html), "an inline event handler would need 'unsafe-inline'"
+    assert None not in scripts and tags.script_text == ""
+    assert not [name for _, attrs in tags.tags for name in attrs if name.startswith("on")], \
+        "an inline event handler would need 'unsafe-inline'"
 
 
 def test_every_control_of_the_page_has_a_label(page):
