@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from flask import Flask, Response
 
-from mock_server.server import ServerOptions, serve
+from mock_server.serving.server import ServerOptions, serve
 
 
 def constant_app(bodies: dict[str, bytes]) -> Flask:

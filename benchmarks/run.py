@@ -38,8 +38,8 @@ from pathlib import Path
 import click
 import requests
 
-from mock_server.access_log import INTERVAL as LOG_INTERVAL
-from mock_server.launcher import READY, ServerProcess, free_port, launch
+from mock_server.serving.access_log import INTERVAL as LOG_INTERVAL
+from mock_server.testing.launcher import READY, ServerProcess, free_port, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"

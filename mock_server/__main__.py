@@ -1,3 +1,3 @@
-from .cli import main
+from mock_server.commands.main import main
 
 main(prog_name="balances-mock")

@@ -9,23 +9,23 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from .accounts import Accounts
-from .api import Resources
-from .armed_faults import ArmedFaults
-from .auth import BearerAuth, TokenService, token_view
-from .console import config_for, create_console, mount
-from .control import ClientDefaults, Control
-from .errors import register_error_handlers
-from .faults import Faults
-from .journal import Journal
-from .pipeline import PipelineFlask, Route, request_steps, response_steps, routing
-from .rate_limits import RateLimit
-from .registry import ClientRegistry
-from .settings import Settings
-from .spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, oauth_scopes, secured_operations, spec_path
-from .state import Store, open_journal, open_store
-from .validation import RequestValidation, SpecValidator
-from .verdict import Judge
+from mock_server.twin.accounts import Accounts
+from mock_server.twin.resources import Resources
+from mock_server.sandbox.armed_faults import ArmedFaults
+from mock_server.twin.auth import BearerAuth, TokenService, token_view
+from mock_server.console import config_for, create_console, mount
+from mock_server.sandbox.control import ClientDefaults, Control
+from mock_server.errors import register_error_handlers
+from mock_server.twin.faults import Faults
+from mock_server.journal.journal import Journal
+from mock_server.twin.pipeline import PipelineFlask, Route, request_steps, response_steps, routing
+from mock_server.twin.rate_limits import RateLimit
+from mock_server.twin.registry import ClientRegistry
+from mock_server.settings import Settings
+from mock_server.spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, oauth_scopes, secured_operations, spec_path
+from mock_server.state import Store, open_journal, open_store
+from mock_server.twin.validation import RequestValidation, SpecValidator
+from mock_server.journal.verdict import Judge
 
 log = logging.getLogger("balances_mock")
 

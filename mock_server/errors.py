@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from .serializer import json_response
+from mock_server.serializer import json_response
 
 log = logging.getLogger("balances_mock")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .faults import Chaos
+from mock_server.twin.faults import Chaos
 
 DEFAULT_SEED = 1
 DEFAULT_SCENARIO = "default"

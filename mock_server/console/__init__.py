@@ -8,6 +8,6 @@ and talks to the server only through the API and the control API, like any clien
 - ``templates/`` and ``static/``: the page, its stylesheet and its scripts (no build step).
 """
 
-from .app import CONSOLE_PREFIX, ConsoleConfig, config_for, create_console, mount
+from mock_server.console.app import CONSOLE_PREFIX, ConsoleConfig, config_for, create_console, mount
 
 __all__ = ["CONSOLE_PREFIX", "ConsoleConfig", "config_for", "create_console", "mount"]

@@ -12,10 +12,10 @@ from flask import Flask, Response, render_template, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import RequestRedirect
 
-from ..errors import register_error_handlers
-from ..settings import DEMO_CLIENTS, Client
-from .docs import docs_blueprint
-from .headers import OWN_ASSETS, PAGES, secure
+from mock_server.errors import register_error_handlers
+from mock_server.settings import DEMO_CLIENTS, Client
+from mock_server.console.docs import docs_blueprint
+from mock_server.console.headers import OWN_ASSETS, PAGES, secure
 
 CONSOLE_PREFIX = "/__console"
 

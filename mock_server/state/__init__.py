@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..ledger import Entry
-from ..sandbox import Decision, Tail
-from .testing import ClientStore, FaultStore
+from mock_server.ledger.ledger import Entry
+from mock_server.ledger.bookings import Decision, Tail
+from mock_server.state.records import ClientStore, FaultStore
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,13 @@ def open_store(url: str) -> Store:
     """The store a ``--state`` URL names."""
     scheme = url.partition("://")[0].lower()
     if scheme == "memory":
-        from .memory import MemoryStore
+        from mock_server.state.memory import MemoryStore
         return MemoryStore()
     if scheme == "sqlite":
-        from .sqlite import SqliteStore
+        from mock_server.state.sqlite import SqliteStore
         return SqliteStore.from_url(url)
     if scheme in ("redis", "rediss", "unix"):
-        from .redis import RedisStore
+        from mock_server.state.redis import RedisStore
         return RedisStore.from_url(url)
     raise StateUrlError(f"unknown state store {url!r}: use sqlite:///path/state.db, redis://host:port/N "
                         "or memory://")
@@ -152,14 +152,14 @@ def kept(chunk: Chunk, lowest: int) -> int:
 
 def open_journal(store: Store, size: int) -> JournalStore:
     """The request journal in the same place as ``store``'s state, keeping ``size`` requests."""
-    from .memory import MemoryJournal, MemoryStore
-    from .sqlite import SqliteJournal, SqliteStore
+    from mock_server.state.memory import MemoryJournal, MemoryStore
+    from mock_server.state.sqlite import SqliteJournal, SqliteStore
 
     if isinstance(store, MemoryStore):
         return MemoryJournal(store, size)
     if isinstance(store, SqliteStore):
         return SqliteJournal(store, size)
-    from .redis import RedisJournal, RedisStore
+    from mock_server.state.redis import RedisJournal, RedisStore
 
     if isinstance(store, RedisStore):
         return RedisJournal(store, size)

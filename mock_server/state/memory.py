@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from weakref import WeakKeyDictionary
 
-from ..ledger import Entry
-from ..sandbox import Decision, Remembered, Tail
-from . import Chunk, Snapshot, kept
-from .testing import ArmedFault, ClientRecord, Fault
+from mock_server.ledger.ledger import Entry
+from mock_server.ledger.bookings import Decision, Remembered, Tail
+from mock_server.state import Chunk, Snapshot, kept
+from mock_server.state.records import ArmedFault, ClientRecord, Fault
 
 
 @dataclass

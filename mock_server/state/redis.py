@@ -22,10 +22,10 @@ from dataclasses import replace
 
 import redis
 
-from ..ledger import Entry
-from ..sandbox import Decision, Remembered, Tail
-from . import Chunk, Snapshot, StateUrlError, redacted
-from .testing import ArmedFault, ClientRecord, Fault
+from mock_server.ledger.ledger import Entry
+from mock_server.ledger.bookings import Decision, Remembered, Tail
+from mock_server.state import Chunk, Snapshot, StateUrlError, redacted
+from mock_server.state.records import ArmedFault, ClientRecord, Fault
 
 PREFIX = "balances-mock:sandbox"
 

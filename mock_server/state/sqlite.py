@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from ..ledger import Entry
-from ..sandbox import Decision, Remembered, Tail
-from . import Chunk, Snapshot, StateUrlError, kept
-from .testing import ArmedFault, ClientRecord, Fault
+from mock_server.ledger.ledger import Entry
+from mock_server.ledger.bookings import Decision, Remembered, Tail
+from mock_server.state import Chunk, Snapshot, StateUrlError, kept
+from mock_server.state.records import ArmedFault, ClientRecord, Fault
 
 BUSY_TIMEOUT_S = 30.0
 """How long a writer waits for another's lock before it fails (it never should, at booking speed)."""

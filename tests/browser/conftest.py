@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
-from mock_server.launcher import launch
+from mock_server.testing.launcher import launch
 
 from ..support import SECRET
 from ..support.mock import CLI, MockServer

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from contract_tests.html_report import write_html
-from mock_server.launcher import ServerProcess, launch
+from mock_server.testing.launcher import ServerProcess, launch
 
 from ..support import ROOT
 from ..support.contract import CREDENTIALS, WITHOUT_SCHEMA, run_contract

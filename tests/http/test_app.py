@@ -31,7 +31,7 @@ def test_unexpected_errors_are_500_in_the_envelope_and_logged(embedded, monkeypa
     def explode(*args, **kwargs):
         raise RuntimeError("boom: internal detail")
 
-    monkeypatch.setattr("mock_server.ledger.Ledger.page_positions", explode)
+    monkeypatch.setattr("mock_server.ledger.ledger.Ledger.page_positions", explode)
     with caplog.at_level(logging.ERROR, logger="balances_mock"):
         response = embedded.get(HISTORY, token)
     assert response.status_code == 500

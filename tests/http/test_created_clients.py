@@ -10,7 +10,7 @@ import re
 import pytest
 
 from mock_server import Settings, create_app
-from mock_server.scenarios import SCENARIOS
+from mock_server.ledger.scenarios import SCENARIOS
 from mock_server.state import open_store
 
 from ..support import ACCOUNT, BALANCES, CLOCK, DEMO_READ, HISTORY, RESET, SECRET, TRANSACTIONS

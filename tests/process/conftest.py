@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from mock_server.launcher import ServerProcess, launch
+from mock_server.testing.launcher import ServerProcess, launch
 
 from ..support import ROOT
 from ..support.contract import Run, run_contract

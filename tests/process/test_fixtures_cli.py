@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mock_server.cli import main
-from mock_server.scenarios import SCENARIOS
+from mock_server.commands.main import main
+from mock_server.ledger.scenarios import SCENARIOS
 
 from ..support.fixture_sets import export_to, tree
 from ..support.mock import CLI

@@ -47,8 +47,8 @@ def test_wheel_serves_without_the_checkout(installed, tmp_path):
 
 def test_console_script_and_pytest_plugin_are_declared(installed):
     entry_points = (next(installed.glob("balances_mock-*.dist-info")) / "entry_points.txt").read_text()
-    assert "balances-mock = mock_server.cli:main" in entry_points
-    assert "[pytest11]\nbalances_mock = mock_server.pytest_plugin" in entry_points
+    assert "balances-mock = mock_server.commands.main:main" in entry_points
+    assert "[pytest11]\nbalances_mock = mock_server.testing.pytest_plugin" in entry_points
 
 
 def test_contract_command_runs_from_the_wheel(installed, server, tmp_path):

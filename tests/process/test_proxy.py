@@ -21,10 +21,10 @@ import requests
 from werkzeug.test import Client
 
 from contract_tests import rules
-from mock_server.journal import Journal
-from mock_server.launcher import ServerProcess, launch
-from mock_server.proxy import Proxy, ProxyOptions
-from mock_server.proxy_judge import REFUSED_NOT_ANSWERED, ProxyJudge
+from mock_server.journal.journal import Journal
+from mock_server.testing.launcher import ServerProcess, launch
+from mock_server.proxy.forwarder import Proxy, ProxyOptions
+from mock_server.proxy.judge import REFUSED_NOT_ANSWERED, ProxyJudge
 from mock_server.spec import load_spec
 from mock_server.state import open_journal, open_store
 

@@ -28,8 +28,8 @@ from werkzeug.wsgi import get_input_stream
 
 from contract_tests import rules
 from mock_server import Settings, create_app
-from mock_server.cli import main
-from mock_server.launcher import ServerProcess, free_port, launch
+from mock_server.commands.main import main
+from mock_server.testing.launcher import ServerProcess, free_port, launch
 
 from ..support import BALANCES, DEMO, HISTORY, SECRET, TOKEN
 from ..support.assertions import assert_envelope

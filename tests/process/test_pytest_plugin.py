@@ -22,9 +22,9 @@ from decimal import Decimal
 import pytest
 import requests
 
-from mock_server.pytest_plugin import BalancesMockError
-from mock_server.render import render_balances
-from mock_server.scenarios import build_ledger
+from mock_server.testing.pytest_plugin import BalancesMockError
+from mock_server.ledger.render import render_balances
+from mock_server.ledger.scenarios import build_ledger
 
 HISTORY = "/user/balances/history/"
 
@@ -136,7 +136,7 @@ def test_a_session_without_the_fixture_starts_and_imports_nothing(pytester):
         def test_untouched(request):
             assert request.config.pluginmanager.has_plugin("balances_mock")
             loaded = sorted(name for name in sys.modules if name.startswith("mock_server"))
-            assert loaded == ["mock_server", "mock_server.pytest_plugin"]
+            assert loaded == ["mock_server", "mock_server.testing.pytest_plugin"]
             assert "flask" not in sys.modules
     '''))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)

@@ -14,7 +14,7 @@ import requests
 from click.testing import CliRunner
 
 from mock_server import Settings
-from mock_server.cli import main
+from mock_server.commands.main import main
 
 from ..support import BALANCES, DEMO, HISTORY, SECRET, TRANSACTIONS
 from ..support.assertions import assert_envelope

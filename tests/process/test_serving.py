@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 from click.testing import CliRunner
 
-from mock_server.cli import main
+from mock_server.commands.main import main
 
 from ..support import BALANCES, DEMO, HISTORY, TOKEN
 from ..support.mock import CLI, start_server

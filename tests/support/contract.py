@@ -17,7 +17,7 @@ import pytest
 
 from contract_tests.conftest import REPORT_KEY
 from contract_tests.run_report import RunReport
-from mock_server.launcher import ServerProcess
+from mock_server.testing.launcher import ServerProcess
 
 from . import DEMO, DEMO_READ, ROOT
 from .variants import Variant

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mock_server.fixtures import FixtureSet, export, write_atomically
+from mock_server.ledger.fixtures import FixtureSet, export, write_atomically
 
 from . import DEMO
 

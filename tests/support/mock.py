@@ -14,7 +14,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from mock_server import Settings, create_app
-from mock_server.launcher import ServerProcess, launch
+from mock_server.testing.launcher import ServerProcess, launch
 
 from . import DEMO, SECRET, TOKEN
 

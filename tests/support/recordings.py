@@ -20,8 +20,8 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from mock_server.render import render_balances, render_entry
-from mock_server.scenarios import build_ledger
+from mock_server.ledger.render import render_balances, render_entry
+from mock_server.ledger.scenarios import build_ledger
 
 CLIENT = ("acme-integration", "s3cr3t-acme-client-secret-4711")
 TOKEN = "upstream-bearer-token-0f9e8d7c6b5a"
@@ -162,7 +162,7 @@ SOURCE_URL = "https://api.example.com"
 def recording_of(account: Account, keep: int | None = None) -> dict[str, Any]:
     """The ledger.json ``balances-mock record`` writes for ``account`` (its newest ``keep``
     entries), without a walk over HTTP."""
-    from mock_server.record import Walked, recording_document
+    from mock_server.record.recorder import Walked, recording_document
 
     entries = account.entries[:keep] if keep is not None else account.entries
     walked = Walked(compact(account.balances), copy.deepcopy(account.balances), (), copy.deepcopy(entries),

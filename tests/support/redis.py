@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.launcher import free_port, launch
+from mock_server.testing.launcher import free_port, launch
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from contract_tests import rules
 from contract_tests.conformance import Contract, DocumentedHeader, DocumentedResponse
 from contract_tests.rules import Rule
 from mock_server import Settings, create_app
-from mock_server.server import ServerOptions, serve
+from mock_server.serving.server import ServerOptions, serve
 
 from . import ROOT
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mock_server.access_log import AccessLog
+from mock_server.serving.access_log import AccessLog
 
 ENVIRON = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "GET", "PATH_INFO": "/user/balances/history/",
            "QUERY_STRING": "limit=3&offset=17"}

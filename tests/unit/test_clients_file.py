@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.clients_file import ClientsFileError, load_clients
-from mock_server.scenarios import SCENARIOS
+from mock_server.commands.clients_file import ClientsFileError, load_clients
+from mock_server.ledger.scenarios import SCENARIOS
 
 SCOPES = ("read", "write")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mock_server.errors import ApiError
-from mock_server.faults import MAX_DELAY_MS, Preference, parse_latency, parse_prefer
+from mock_server.twin.faults import MAX_DELAY_MS, Preference, parse_latency, parse_prefer
 
 
 def test_prefer_parsing():

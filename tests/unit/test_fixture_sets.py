@@ -16,9 +16,9 @@ from openapi_core.validation.response.validators import V31ResponseDataValidator
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from mock_server.fixtures import File, FixtureError, FixtureSet, export, write_atomically
-from mock_server.ledger_file import load
-from mock_server.scenarios import SCENARIOS
+from mock_server.ledger.fixtures import File, FixtureError, FixtureSet, export, write_atomically
+from mock_server.ledger.ledger_file import load
+from mock_server.ledger.scenarios import SCENARIOS
 from mock_server.spec import load_spec
 
 from ..support import ROOT

@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 import pytest
 
-from mock_server.batching import BatchWriter
-from mock_server.journal import (
+from mock_server.journal.batching import BatchWriter
+from mock_server.journal.journal import (
     Entries,
     WorkerSlots,
     check_retries,

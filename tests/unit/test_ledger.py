@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from mock_server.ledger import (
+from mock_server.ledger.ledger import (
     DOCUMENTED_CURRENCIES,
     REFERENCE_TIME,
     TYPES,

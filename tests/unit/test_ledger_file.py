@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from mock_server.ledger import format_amount
-from mock_server.ledger_file import LedgerFileError, dump, load
-from mock_server.scenarios import build_ledger
+from mock_server.ledger.ledger import format_amount
+from mock_server.ledger.ledger_file import LedgerFileError, dump, load
+from mock_server.ledger.scenarios import build_ledger
 
 
 @pytest.fixture(scope="module")

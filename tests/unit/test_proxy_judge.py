@@ -9,8 +9,8 @@ import json
 import pytest
 
 from contract_tests import rules
-from mock_server.proxy import _decoded
-from mock_server.proxy_judge import (
+from mock_server.proxy.forwarder import _decoded
+from mock_server.proxy.judge import (
     BEARER,
     KNOWN_METHOD,
     KNOWN_PATH,

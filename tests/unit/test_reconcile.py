@@ -8,8 +8,8 @@ import copy
 
 import pytest
 
-from mock_server.reconcile import reconcile
-from mock_server.recorded import BODY
+from mock_server.ledger.reconcile import reconcile
+from mock_server.ledger.recorded import BODY
 
 from ..support.recordings import generated_account, real_account, recording_of
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.ledger import Ledger
-from mock_server.ledger_file import LedgerFileError, from_document
-from mock_server.recorded import Recorded
-from mock_server.render import render_balances, render_history
+from mock_server.ledger.ledger import Ledger
+from mock_server.ledger.ledger_file import LedgerFileError, from_document
+from mock_server.ledger.recorded import Recorded
+from mock_server.ledger.render import render_balances, render_history
 
 from ..support.recordings import compact, generated_account, page, real_account, recording_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.sandbox_cli import describe_error, parse_duration
+from mock_server.commands.sandbox import describe_error, parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -7,9 +7,9 @@ import itertools
 import pytest
 
 from mock_server.errors import ApiError
-from mock_server.ledger import MICRO, Entry, Ledger
-from mock_server.sandbox import MAX_MICRO, Stacked, Tail, Transaction, book, initial_tail, move_clock
-from mock_server.scenarios import build_ledger
+from mock_server.ledger.ledger import MICRO, Entry, Ledger
+from mock_server.ledger.bookings import MAX_MICRO, Stacked, Tail, Transaction, book, initial_tail, move_clock
+from mock_server.ledger.scenarios import build_ledger
 
 
 def test_stacked_pages_equal_one_ledger_of_base_and_booked_entries():

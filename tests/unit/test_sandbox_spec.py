@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from mock_server.validation import SpecValidator
+from mock_server.twin.validation import SpecValidator
 
 from ..support import SANDBOX_SPEC_PATH, SPEC_PATH
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from mock_server import Settings, cli
+from mock_server import Settings
+from mock_server.commands import main as cli
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from mock_server.auth import CLIENT_CREDENTIALS
+from mock_server.twin.auth import CLIENT_CREDENTIALS
 
 from ..support import SPEC_PATH
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from mock_server.state import Store, open_store
-from mock_server.state.testing import ArmedFault, ClientRecord, Fault
+from mock_server.state.records import ArmedFault, ClientRecord, Fault
 
 from ..support.redis import redis_server
 from ..support.stores import KINDS, state_url

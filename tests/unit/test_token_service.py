@@ -6,7 +6,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from mock_server.auth import TokenService
+from mock_server.twin.auth import TokenService
 from mock_server.errors import ApiError
 from mock_server.settings import DEMO_CLIENTS
 

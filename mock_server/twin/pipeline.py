@@ -1,0 +1,221 @@
+"""The request pipeline: every step a request passes, in the order it passes them, in one list.
+
+Flask has matched the URL when the first step runs. A step passes (returns None), answers
+early (returns a Response), or refuses (raises an ApiError or TokenError, which errors.py
+turns into a response). What a step learns for the steps after it, it keeps on the
+request's ``RequestState``: the token, for one, is verified once and read twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Request, Response, request
+from werkzeug.routing import RequestRedirect, Rule
+
+from mock_server.errors import not_found
+from mock_server.twin.faults import NO_PREFERENCE
+
+if TYPE_CHECKING:
+    from mock_server.twin.auth import BearerAuth, Grant
+    from mock_server.errors import ApiError
+    from mock_server.twin.faults import Faults, Preference
+    from mock_server.journal.journal import Journal
+    from mock_server.twin.rate_limits import RateLimit
+    from mock_server.spec import Operation
+    from mock_server.twin.validation import RequestValidation
+
+CONTROL_PREFIX = "/__sandbox/"
+"""The sandbox's control API: not the real API's, so never faulty on purpose nor rate limited."""
+STATE_KEY = "balances_mock.state"
+"""Where a request's ``RequestState`` is kept in its WSGI environ, for the journal to read once
+the request is answered."""
+
+
+@dataclass(slots=True)
+class RequestState:
+    """What the steps have learnt about one request so far."""
+
+    request: Request
+    preference: Preference = NO_PREFERENCE
+    answer: Callable[[RequestState], Response] | None = None
+    """How the matched route answers, once the route is known."""
+    operation: Operation | None = None
+    """The matched resource operation; None on the token endpoint, which is not behind bearer auth."""
+    identity: Grant | ApiError | None = None
+    """The bearer token's grant, or the 401 it earns, kept until a step needs one or the other."""
+    params: Mapping[str, Any] | None = None
+    """The query parameters, validated against the spec."""
+    body: Mapping[str, Any] | None = None
+    """The JSON body of an operation that takes one, validated against its spec."""
+    step: str = ""
+    """Once answered, the step that answered or raised (the journal's verdict reuses what the
+    checks found, and runs those an earlier answer skipped)."""
+    error: Exception | None = None
+    """What that step raised, if it raised."""
+    arrival: float = 0.0
+    """When the request arrived, by the journal's wall clock (with the journal on)."""
+    started: float = 0.0
+    """``time.perf_counter()`` then, for the time it took."""
+
+
+Step = Callable[[RequestState], Response | None]
+ResponseStep = Callable[[Response], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route of the API: where it is, and its part in the pipeline: its resource operation
+    (None: not behind bearer auth) and how it answers."""
+
+    path: str
+    methods: tuple[str, ...]
+    operation: Operation | None
+    answer: Callable[[RequestState], Response]
+
+
+def request_steps(faults: Faults, routes: Mapping[str, Route], auth: BearerAuth, rate_limit: RateLimit | None,
+                  validation: RequestValidation, sandbox: bool, armed_fault: Step | None = None
+                  ) -> tuple[tuple[str, Step], ...]:
+    """The steps, in order; steps a run does not need (no chaos, no rate limit, no sandbox to arm
+    faults with) are left out. With the sandbox on, the faults and the rate limit pass over the
+    control API."""
+    api = api_only if sandbox else _every_path
+    steps: tuple[tuple[str, Step | None], ...] = (
+        # First, on every path: a Prefer the mock does not understand is a 400, and delay=... waits, as asked.
+        ("prefer", api(faults.read_prefer)),
+        # Before authentication, so a client can ask for its 401 (Prefer: code=401) without a token.
+        ("forced answer", api(faults.forced_answer)),
+        # Every request, known path or not, before it costs work; like forced ones, its answers are never counted.
+        ("chaos", api(faults.inject_chaos) if faults.chaos.active else None),
+        # Unknown paths 404 in the envelope (with a hint for a missing slash); a wrong method 405 with Allow.
+        ("route", routing(routes)),
+        # The bearer token, verified once and leniently: the rate limit keys on it, authenticate refuses with it.
+        ("identify", auth.identify),
+        # The caller's next fault armed with POST /__sandbox/faults, answered as Prefer: code= would; never counted.
+        ("armed fault", api_only(armed_fault) if armed_fault is not None else None),
+        # One count per client (token, else Basic user, else address) on every route, /o/token/ too; not 404/405.
+        ("rate limit", api(rate_limit.check) if rate_limit is not None else None),
+        # Secured operations only: the 401 identify kept. The token endpoint is not behind bearer auth.
+        ("authenticate", auth.authenticate),
+        # Secured operations only: 403 for a token without the operation's scopes, before its request is read.
+        ("authorize", auth.authorize),
+        # Secured operations only: the query, headers and body the spec allows, 400 otherwise.
+        ("validate", validation.validate),
+        # The token endpoint's view, the resource's page from the client's account, or the sandbox's answer.
+        ("answer", answer),
+    )
+    return tuple((name, step) for name, step in steps if step is not None)
+
+
+def api_only(step: Step) -> Step:
+    """``step`` on the API's paths; the control API passes."""
+
+    def on_api_paths(state: RequestState) -> Response | None:
+        if state.request.path.startswith(CONTROL_PREFIX):
+            return None
+        return step(state)
+
+    return on_api_paths
+
+
+def _every_path(step: Step) -> Step:
+    return step
+
+
+def response_steps(faults: Faults) -> tuple[tuple[str, ResponseStep], ...]:
+    """What happens to every response on its way out, errors included."""
+    steps: tuple[tuple[str, ResponseStep | None], ...] = (
+        # Chaos runs with --fault-rate only: the responses the chaos step marked are cut off or dropped.
+        ("cut the wire", faults.cut_the_wire if faults.chaos.fault_rate else None),
+    )
+    return tuple((name, step) for name, step in steps if step is not None)
+
+
+def routing(routes: Mapping[str, Route]) -> Step:
+    """The route step over ``routes`` (by endpoint)."""
+
+    def route(state: RequestState) -> None:
+        """Which route is this? Flask's routing error if none: a redirect to the slashed path becomes
+        a 404 with a hint, as the spec says, so a client that drops the slash learns it at once."""
+        req = state.request
+        if req.routing_exception is not None:
+            if isinstance(req.routing_exception, RequestRedirect):
+                raise not_found(req.path, did_you_mean=req.path + "/")
+            raise req.routing_exception
+        matched = routes[req.url_rule.endpoint]  # type: ignore[union-attr]
+        state.operation, state.answer = matched.operation, matched.answer
+
+    return route
+
+
+def answer(state: RequestState) -> Response:
+    """The matched route's answer."""
+    return state.answer(state)  # type: ignore[misc]
+
+
+class SpecRule(Rule):
+    """A URL rule that answers exactly the methods it is given. Werkzeug adds HEAD to every
+    GET rule; the spec declares no HEAD operation, so HEAD is 405 like any other method the
+    spec does not list (the spec's description says why)."""
+
+    def __init__(self, string: str, methods: Iterable[str] | None = None, **options: Any) -> None:
+        super().__init__(string, methods=methods, **options)
+        if methods is not None and self.methods is not None and "HEAD" not in {m.upper() for m in methods}:
+            self.methods.discard("HEAD")
+
+
+class PipelineFlask(Flask):
+    """A Flask that dispatches every request through one list of steps (``request_steps``)
+    instead of hooks that run in the order they were registered, then a view; its routes
+    answer exactly the spec's methods. With a journal, each answer (a step's, or a refusal's
+    from the error handlers) is handed to it, with the state the steps left."""
+
+    url_rule_class = SpecRule
+
+    def __init__(self, import_name: str, steps: tuple[tuple[str, Step], ...],
+                 on_response: tuple[tuple[str, ResponseStep], ...] = (), journal: Journal | None = None) -> None:
+        super().__init__(import_name)
+        self.steps = steps
+        self.on_response = on_response
+        self.journal = journal
+        """Records every answered request on the API's paths; None: the journal is off."""
+        self._run_on_response = tuple(step for _, step in on_response)
+
+    def dispatch_request(self) -> Response:  # type: ignore[override]
+        state = RequestState(request._get_current_object())  # type: ignore[attr-defined]
+        state.request.environ[STATE_KEY] = state
+        journal = self.journal
+        if journal is not None:
+            state.arrival, state.started = journal.clock(), time.perf_counter()
+        name = ""
+        try:
+            for name, step in self.steps:  # noqa: B007 (read after the loop: the step that answered)
+                answered = step(state)
+                if answered is not None:
+                    break
+            else:
+                raise AssertionError("the last step answers every request")
+        except Exception as error:
+            state.step, state.error = name, error
+            raise
+        state.step = name
+        if journal is not None:
+            journal.record(state, answered)
+        return answered
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """A refusal's response, from the handlers errors.py registers, recorded in the journal."""
+        response = super().handle_user_exception(e)
+        state = request.environ.get(STATE_KEY)
+        if self.journal is not None and state is not None and isinstance(response, Response):
+            self.journal.record(state, response)
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        for step in self._run_on_response:
+            response = step(response)
+        return super().process_response(response)

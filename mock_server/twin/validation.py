@@ -1,0 +1,290 @@
+"""Request validation, driven by the spec through openapi-core.
+
+The spec alone says which parameters exist, their types, ranges and defaults; this module
+only turns openapi-core's verdict into ``{parameter: [reasons]}``. A full openapi-core
+validation costs about a millisecond, more than everything else a request does, and its
+verdict depends on nothing but the operation and the raw query string, so verdicts are
+memoised per (path, method, query string): a client repeating a query pays for the
+validation once, and a fuzzer sending new ones still gets every one validated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from jsonschema.exceptions import best_match
+from openapi_core import Config, OpenAPI
+from openapi_core.casting.schemas.exceptions import CastError
+from openapi_core.datatypes import RequestParameters
+from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.unmarshalling.request.unmarshallers import (
+    V31RequestBodyUnmarshaller,
+    V31RequestParametersUnmarshaller,
+)
+from openapi_core.validation.request.exceptions import MissingRequiredRequestBody
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from mock_server.errors import ApiError
+
+if TYPE_CHECKING:
+    from mock_server.twin.pipeline import RequestState
+
+BODY = "body"
+"""The key of body-level problems in ``RequestInvalid.details``."""
+
+
+class RequestInvalid(Exception):
+    """The request breaks the spec; ``details`` maps each bad parameter to its reasons."""
+
+    def __init__(self, details: Mapping[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{name}: {', '.join(why)}" for name, why in details.items()))
+        self.details = dict(details)
+
+
+@dataclass
+class _SpecRequest:
+    """Just what openapi-core reads of a request. The host is the spec's own server: the
+    mock answers on any address, and only the path decides the operation."""
+
+    path: str
+    method: str
+    query: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str = ""
+    body: bytes | None = None
+    host_url: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(self.query), header=Headers(dict(self.headers)), cookie=ImmutableMultiDict()
+        )
+
+
+_CHECKED_DOCUMENTS: set[tuple[str, str]] = set()
+"""Spec documents this process has checked against the OpenAPI schema already."""
+
+
+def _openapi(spec: Mapping[str, Any], base_uri: str) -> OpenAPI:
+    """openapi-core's view of ``spec``. It checks the whole document against the OpenAPI
+    schema first, which costs 40 ms, most of what building an app costs; a document this
+    process has checked once (tests build hundreds of apps) is not checked again."""
+    fingerprint = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest(), base_uri
+    if fingerprint in _CHECKED_DOCUMENTS:
+        return OpenAPI.from_dict(dict(spec), base_uri=base_uri, config=Config(spec_validator_cls=None))
+    openapi = OpenAPI.from_dict(dict(spec), base_uri=base_uri)
+    _CHECKED_DOCUMENTS.add(fingerprint)
+    return openapi
+
+
+class SpecValidator:
+    """Validates and unmarshals requests (defaults applied, integers cast) per the spec."""
+
+    def __init__(self, spec: Mapping[str, Any], cache_size: int = 4096, base_uri: str = "") -> None:
+        """``base_uri`` is where the spec was read from, to resolve references to other files."""
+        self._openapi = _openapi(spec, base_uri)
+        self._host = spec["servers"][0]["url"]
+        self._parameters = V31RequestParametersUnmarshaller(self._openapi.spec)
+        self._body = V31RequestBodyUnmarshaller(self._openapi.spec)
+        self._query_verdict = lru_cache(maxsize=cache_size)(self._judge_query)
+
+    def query(self, path: str, method: str, query_string: bytes) -> Mapping[str, Any]:
+        """The operation's query parameters, with the spec's defaults; or RequestInvalid."""
+        params, problems = self._query_verdict(path, method.lower(), query_string)
+        if problems:
+            raise RequestInvalid(problems)
+        return params
+
+    def headers(self, path: str, method: str, headers: Mapping[str, str]) -> Mapping[str, Any]:
+        """The operation's header parameters among ``headers``; or RequestInvalid."""
+        request = _SpecRequest(path, method.lower(), headers=headers, host_url=self._host)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = self._parameters.unmarshal(request)
+        problems: dict[str, list[str]] = {}
+        for error in result.errors:
+            problems.setdefault(getattr(error, "name", None) or "headers", []).append(_reason(error))
+        if problems:
+            raise RequestInvalid(problems)
+        return dict(result.parameters.header)
+
+    def form(self, path: str, method: str, content_type: str, body: bytes) -> dict[str, Any]:
+        """The operation's form body as a dict; or RequestInvalid (key ``body``)."""
+        errors, parsed = self._unmarshal_body(path, method, content_type, body)
+        if errors:
+            raise RequestInvalid({BODY: [_reason(error) for error in errors]})
+        return parsed
+
+    def json(self, path: str, method: str, content_type: str, body: bytes) -> dict[str, Any]:
+        """The operation's JSON body; or RequestInvalid naming each bad field (``body`` for the
+        body as a whole: not JSON, not an object, the wrong Content-Type)."""
+        errors, parsed = self._unmarshal_body(path, method, content_type, body)
+        problems: dict[str, list[str]] = {}
+        for error in errors:
+            cause = error.__cause__ or error
+            if isinstance(cause, InvalidSchemaValue):
+                for schema_error in cause.schema_errors:
+                    problems.setdefault(_field(schema_error), []).append(_schema_reason(schema_error))
+            else:
+                problems.setdefault(BODY, []).append(_reason(error))
+        if problems:
+            raise RequestInvalid(problems)
+        return parsed
+
+    def _unmarshal_body(self, path: str, method: str, content_type: str, body: bytes
+                        ) -> tuple[list[Exception], dict[str, Any]]:
+        request = _SpecRequest(path, method.lower(), content_type=content_type.lower(),
+                               body=body, host_url=self._host)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openapi-core warns on the oauth2 scheme type
+            result = self._body.unmarshal(request)
+        return list(result.errors), dict(result.body or {}) if not result.errors else {}
+
+    def _judge_query(self, path: str, method: str, query_string: bytes
+                     ) -> tuple[Mapping[str, Any], Mapping[str, list[str]]]:
+        try:
+            # Django keeps the last of repeated parameters; so do we.
+            pairs = dict(parse_qsl(query_string.decode("utf-8"), keep_blank_values=True,
+                                   errors="strict")).items()
+        except UnicodeDecodeError:
+            return MappingProxyType({}), {"query": ["is not valid UTF-8 after percent-decoding"]}
+        request = _SpecRequest(path, method, list(pairs), host_url=self._host)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = self._parameters.unmarshal(request)
+        problems: dict[str, list[str]] = {}
+        for error in result.errors:
+            name = getattr(error, "name", None) or "query"
+            problems.setdefault(name, []).append(_reason(error))
+        return MappingProxyType(dict(result.parameters.query)), problems
+
+
+class RequestValidation:
+    """The validate step of the pipeline: a request to a secured operation as its spec allows
+    it, query, headers and body (400 otherwise). The token endpoint checks its own form."""
+
+    def __init__(self, validators: Mapping[str, SpecValidator]) -> None:
+        self._validators = dict(validators)
+        """The validator of each operation's spec, by operation id."""
+
+    def validate(self, state: RequestState) -> None:
+        operation = state.operation
+        if operation is None:
+            return
+        validator, request = self._validators[operation.operation_id], state.request
+        path, method = operation.path, operation.method
+        with _refused("Invalid query parameters"):
+            state.params = validator.query(path, method, request.query_string)
+        if operation.headers:
+            with _refused("Invalid headers"):
+                validator.headers(path, method, _sent_headers(operation.headers, request.headers))
+        if operation.body:
+            with _refused("Invalid request body"):
+                state.body = validator.json(path, method, request.content_type or "", request.get_data())
+
+    def violations(self, state: RequestState) -> list[ApiError]:
+        """Each part of the request the spec refuses (query, headers, body) as the 400 ``validate``
+        answers for it: the journal's verdict names them all, where an answer names the first."""
+        operation = state.operation
+        if operation is None:
+            return []
+        validator, request = self._validators[operation.operation_id], state.request
+        path, method = operation.path, operation.method
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("Invalid query parameters", lambda: validator.query(path, method, request.query_string))]
+        if operation.headers:
+            checks.append(("Invalid headers", lambda: validator.headers(
+                path, method, _sent_headers(operation.headers, request.headers))))
+        if operation.body:
+            checks.append(("Invalid request body", lambda: validator.json(
+                path, method, request.content_type or "", request.get_data())))
+        found = []
+        for what, check in checks:
+            try:
+                check()
+            except RequestInvalid as invalid:
+                found.append(_invalid(what, invalid))
+        return found
+
+
+def _sent_headers(names: Iterable[str], headers: Mapping[str, str]) -> dict[str, str]:
+    """The operation's header parameters among those sent."""
+    return {name: headers[name] for name in names if name in headers}
+
+
+@contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """RequestInvalid raised as the API's 400."""
+    try:
+        yield
+    except RequestInvalid as invalid:
+        raise _invalid(what, invalid) from None
+
+
+def _invalid(what: str, invalid: RequestInvalid) -> ApiError:
+    """The API's 400 for a part of a request: the names in the message, the reasons in ``details``."""
+    return ApiError(400, "invalid_request", f"{what}: {', '.join(invalid.details)}.", invalid.details)
+
+
+def _closest(error: Any) -> Any:
+    """Of a failed ``oneOf``, the branch the body came closest to (jsonschema's best match)."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        error = best_match(error.context)
+    return error
+
+
+def _field(error: Any) -> str:
+    """The body field a JSON Schema error is about: its path, or the property it names."""
+    error = _closest(error)
+    if error.path:
+        return str(error.path[0])
+    if error.validator == "required":
+        return str(error.message.split("'")[1])
+    if error.validator == "additionalProperties":
+        return str(error.message.split("'")[1]) if "'" in error.message else BODY
+    return BODY
+
+
+def _schema_reason(error: Any) -> str:
+    """jsonschema's message; for a pattern, the schema's description says what is expected."""
+    error = _closest(error)
+    if error.validator == "pattern" and isinstance(error.schema, Mapping) and "description" in error.schema:
+        return f"{error.instance!r} does not match the expected format: {error.schema['description']}"
+    if error.validator == "additionalProperties":
+        return "is not a field of this request"
+    if error.validator == "required":
+        return "is required"
+    if error.validator in ("minProperties", "maxProperties") and error.schema.get("maxProperties") == 1:
+        got = ", ".join(sorted(error.instance)) or "none"
+        return f"send exactly one of {' and '.join(error.schema['properties'])}; got {got}"
+    return str(error.message)
+
+
+def _reason(error: Exception) -> str:
+    """openapi-core's error, said in a sentence a client developer can act on."""
+    cause = error.__cause__ or error
+    if isinstance(cause, CastError):
+        return f"must be of type {cause.type}, got {cause.value!r}"
+    if isinstance(cause, InvalidSchemaValue):
+        return "; ".join(_schema_reason(schema_error) for schema_error in cause.schema_errors)
+    if isinstance(cause, MediaTypeNotFound):
+        return (f"Content-Type {cause.mimetype or '(none)'} is not accepted; "
+                f"send {', '.join(cause.availableMimetypes)}")
+    if isinstance(cause, MissingRequiredRequestBody):
+        return "a request body is required"
+    if isinstance(cause, MediaTypeDeserializeError):
+        return f"cannot be decoded: {cause}"
+    if isinstance(cause, EmptyQueryParameterValue):
+        return "must not be empty"
+    return str(cause)
