@@ -18,7 +18,8 @@ from typing import Any
 import requests
 
 from . import rules
-from .client import TOKEN_PATH, curl
+from .paths import TOKEN_PATH
+from .reproduce import curl
 from .rules import Rule
 
 JSON = "application/json"

@@ -9,25 +9,23 @@ response holds (``conformance``) and credits them to the running rule (``run_rep
 
 from __future__ import annotations
 
-import re
-import shlex
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
 
-TOKEN_PATH = "/o/token/"
+from .checks import conforms
+from .paths import TOKEN_PATH
+
 REFRESH_MARGIN = 60
 """Seconds before expiry at which a token is replaced."""
 MAX_RETRY_AFTER = 120
 """The longest a single 429 may make the suite wait."""
 MAX_429_RETRIES = 5
-SECRET_HEADER = re.compile(r"cookie|api-?key|secret|token|password", re.IGNORECASE)
-"""Headers whose values a reproduction never shows."""
 
 
 class BudgetExhausted(Exception):
@@ -71,8 +69,6 @@ class ContractClient:
     def request(self, method: str, path: str, retry_429: bool = True, **kwargs: Any) -> requests.Response:
         """Send a request of a rule. A response that breaks the spec where it documents
         something (a header, a field) fails the rule here, before the rule reads it."""
-        from .checks import conforms  # checks imports this module
-
         response = self.session.request(method, self.url(path), retry_429=retry_429, **kwargs)
         conforms(response, getattr(response, "contract_problems", ()))
         return response
@@ -152,36 +148,3 @@ class TokenSource:
                 f"Could not obtain a token for client {self._credentials.client_id!r}: POST {TOKEN_PATH} "
                 f"answered {response.status_code} {response.text[:300]!r}. Check the credentials "
                 "(--client-id/--client-secret or BALANCES_CLIENT_ID/BALANCES_CLIENT_SECRET).") from None
-
-
-def curl(response: requests.Response) -> str:
-    """A curl command that repeats the request of ``response``, with credentials redacted."""
-    request = response.request
-    return curl_command(request.method or "GET", request.url or "", request.headers.items(), request.body)
-
-
-def curl_command(method: str, url: str, headers: Iterable[tuple[str, str | bytes]],
-                 body: str | bytes | None) -> str:
-    """A curl command for a request, credentials redacted: an Authorization header keeps its
-    scheme only; a cookie, an API key, a header named like a secret or token, and a form's
-    ``client_secret`` are hidden."""
-    parts = ["curl", "-X", method]
-    for name, value in headers:
-        if isinstance(value, bytes):  # requests sends bytes values as they are (latin-1 on the wire)
-            value = value.decode("latin-1")
-        if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length", "host"}:
-            continue
-        if name.lower() in ("authorization", "proxy-authorization"):
-            scheme = value.split(" ", 1)[0]
-            value = f"{scheme} [REDACTED]" if " " in value else "[REDACTED]"
-        elif SECRET_HEADER.search(name):
-            value = "[REDACTED]"
-        parts += ["-H", f"{name}: {value}"]
-    if body:
-        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
-        if "client_secret" in text:
-            text = "&".join("client_secret=[REDACTED]" if p.startswith("client_secret=") else p
-                            for p in text.split("&"))
-        parts += ["--data", text]
-    parts.append(url)
-    return shlex.join(parts)

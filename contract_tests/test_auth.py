@@ -8,8 +8,8 @@ import json
 import pytest
 
 from . import checks, rules
-from .client import TOKEN_PATH
 from .conftest import BALANCES, HISTORY
+from .paths import TOKEN_PATH
 
 RESOURCES = [BALANCES, HISTORY]
 

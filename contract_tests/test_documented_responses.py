@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from . import checks
-from .client import TOKEN_PATH
 from .conftest import REPORT_KEY
+from .paths import TOKEN_PATH
 
 STATE_STATUSES = ("429", "500", "503")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from . import checks, rules
-from .client import TOKEN_PATH
 from .conftest import BALANCES, HISTORY
+from .paths import TOKEN_PATH
 
 BAD_PARAMETERS = [
     ("limit=abc", rules.BAD_PARAMETER_REFUSED), ("limit=0", rules.BAD_PARAMETER_REFUSED),

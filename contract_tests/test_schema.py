@@ -19,8 +19,9 @@ from . import (
     checks,  # noqa: F401  (registers the envelope and paging checks with schemathesis)
     rules,
 )
-from .client import TOKEN_PATH, BudgetExhausted, ContractClient, TokenSource
+from .client import BudgetExhausted, ContractClient, TokenSource
 from .conftest import ContractSettings
+from .paths import TOKEN_PATH
 from .run_report import Finding, RunReport
 
 

@@ -9,27 +9,37 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from mock_server.twin.accounts import Accounts
-from mock_server.twin.resources import Resources
-from mock_server.sandbox.armed_faults import ArmedFaults
-from mock_server.twin.auth import BearerAuth, TokenService, token_view
 from mock_server.console import config_for, create_console, mount
-from mock_server.sandbox.control import ClientDefaults, Control
 from mock_server.errors import register_error_handlers
-from mock_server.twin.faults import Faults
 from mock_server.journal.journal import Journal
+from mock_server.journal.verdict import Judge
+from mock_server.sandbox.armed_faults import ArmedFaults
+from mock_server.sandbox.control import ClientDefaults, Control
+from mock_server.settings import Settings
+from mock_server.spec import (
+    API_SPEC,
+    SANDBOX_SPEC,
+    documented_responses,
+    load_spec,
+    oauth_scopes,
+    secured_operations,
+    spec_path,
+)
+from mock_server.state import Store, open_journal, open_store
+from mock_server.twin.accounts import Accounts
+from mock_server.twin.auth import BearerAuth, TokenService, token_view
+from mock_server.twin.faults import Faults
 from mock_server.twin.pipeline import PipelineFlask, Route, request_steps, response_steps, routing
 from mock_server.twin.rate_limits import RateLimit
 from mock_server.twin.registry import ClientRegistry
-from mock_server.settings import Settings
-from mock_server.spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec, oauth_scopes, secured_operations, spec_path
-from mock_server.state import Store, open_journal, open_store
+from mock_server.twin.resources import Resources
 from mock_server.twin.validation import RequestValidation, SpecValidator
-from mock_server.journal.verdict import Judge
 
 log = logging.getLogger("balances_mock")
 
 TOKEN_PATH = "/o/token/"
+JOURNAL_EXTENSION = "balances_mock.journal"
+"""Where the app keeps its request journal (None: off), for the server to start it per worker."""
 MAX_BODY_BYTES = 64 * 1024
 """A token request or a sandbox transaction is a few hundred bytes; far larger is refused with 413."""
 
@@ -93,7 +103,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
 
     steps = request_steps(faults, routes, auth, rate_limit, validation, settings.sandbox,
                           armed.fire if armed is not None else None)
-    app = PipelineFlask(__name__, steps, response_steps(faults), journal)
+    app = PipelineFlask(__name__, steps, response_steps(faults), recorder=journal)
+    app.extensions[JOURNAL_EXTENSION] = journal
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for endpoint, route in routes.items():
         app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)

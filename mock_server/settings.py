@@ -1,17 +1,35 @@
-"""Every knob of the mock in one frozen object, and the OAuth clients it knows."""
+"""Every knob of the mock in one frozen object, and the OAuth clients it knows.
+
+Plain data: it loads without Flask, so a command or the pytest plugin can read and build
+settings without starting the web stack."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mock_server.twin.faults import Chaos
-
 DEFAULT_SEED = 1
 DEFAULT_SCENARIO = "default"
 """The scenario served and exported unless one is named (one of ``scenarios.SCENARIOS``)."""
 DEFAULT_TOKEN_TTL = 3600  # seconds; the value most documentation pages give
 DEFAULT_JOURNAL_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Chaos:
+    """Server-wide faults for chaos runs; rates are probabilities between 0 and 1. Which
+    requests they hit is drawn from the server's seed (``Settings.seed``), like its data."""
+
+    latency_ms: tuple[int, int] | None = None
+    """Every request waits a random MIN..MAX milliseconds."""
+    error_rate: float = 0.0
+    """Share of requests answered 500 or 503 in the envelope."""
+    fault_rate: float = 0.0
+    """Share of responses cut off mid-body or dropped."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.latency_ms or self.error_rate or self.fault_rate)
 
 
 @dataclass(frozen=True)

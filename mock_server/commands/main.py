@@ -17,16 +17,12 @@ import click
 
 import contract_tests
 from contract_tests.options import OPTIONS as CONTRACT_OPTIONS
-
-from mock_server.app import create_app
+from mock_server.app import JOURNAL_EXTENSION, create_app
 from mock_server.commands.clients_file import ClientsFileError, load_clients, merge_clients
-from mock_server.twin.faults import Chaos, describe, parse_latency
+from mock_server.commands.proxy import proxy_command
+from mock_server.commands.sandbox import sandbox
 from mock_server.ledger.fixtures import FixtureError, FixtureSet, check_target, export, write_atomically
 from mock_server.ledger.ledger_file import LedgerFileError
-from mock_server.commands.proxy import proxy_command
-from mock_server.twin.rate_limits import DOCUMENTED_LIMITS
-from mock_server.twin.rate_limits import check as check_limits
-from mock_server.commands.sandbox import sandbox
 from mock_server.ledger.scenarios import DEFAULT_ACCOUNT, SCENARIOS, length_refused
 from mock_server.serving.server import ServerOptions, serve
 from mock_server.settings import (
@@ -35,11 +31,15 @@ from mock_server.settings import (
     DEFAULT_SEED,
     DEFAULT_TOKEN_TTL,
     DEMO_CLIENTS,
+    Chaos,
     Client,
     Settings,
 )
 from mock_server.spec import load_spec
 from mock_server.state import StateUrlError, redacted
+from mock_server.twin.faults import describe, parse_latency
+from mock_server.twin.rate_limits import DOCUMENTED_LIMITS
+from mock_server.twin.rate_limits import check as check_limits
 
 MAX_ENTRIES = 10_000_000
 MAX_JOURNAL_SIZE = 1_000_000
@@ -141,8 +141,9 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
         with _usage_error(LedgerFileError), _usage_error(StateUrlError):
             app = create_app(settings)
         options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet)
-        if app.journal is not None:  # type: ignore[attr-defined]
-            app.journal.watch_workers()  # type: ignore[attr-defined]
+        journal = app.extensions[JOURNAL_EXTENSION]
+        if journal is not None:
+            journal.watch_workers()
         serve(app, options, lambda url: _announce(url, settings, state_url))
 
 
@@ -322,7 +323,6 @@ def record_command(url: str, out: Path, client_id: str | None, client_secret: st
     from contextlib import ExitStack
 
     from contract_tests.client import Credentials
-
     from mock_server.record.recorder import RecordError, RecordOptions, public_url, record
 
     try:

@@ -3,11 +3,13 @@ rather look than read. It knows nothing of the ledger: it signs in through ``POS
 and talks to the server only through the API and the control API, like any client.
 
 - ``app.py``: the console's own small Flask app, mounted beside the API by ``mount``;
+- ``config.py``: what the page knows of the server (``ConsoleConfig``, from ``config_for``);
 - ``headers.py``: the security and caching headers every console response carries;
 - ``docs.py``: both specs in Swagger UI, with "Try it out" against this server;
 - ``templates/`` and ``static/``: the page, its stylesheet and its scripts (no build step).
 """
 
-from mock_server.console.app import CONSOLE_PREFIX, ConsoleConfig, config_for, create_console, mount
+from mock_server.console.app import create_console, mount
+from mock_server.console.config import CONSOLE_PREFIX, ConsoleConfig, config_for
 
 __all__ = ["CONSOLE_PREFIX", "ConsoleConfig", "config_for", "create_console", "mount"]

@@ -6,36 +6,14 @@ never sees a console request, and the API's paths never see the console's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Flask, Response, render_template, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import RequestRedirect
 
-from mock_server.errors import register_error_handlers
-from mock_server.settings import DEMO_CLIENTS, Client
+from mock_server.console.config import CONSOLE_PREFIX, ConsoleConfig
 from mock_server.console.docs import docs_blueprint
 from mock_server.console.headers import OWN_ASSETS, PAGES, secure
-
-CONSOLE_PREFIX = "/__console"
-
-
-@dataclass(frozen=True)
-class ConsoleConfig:
-    """What the page needs to know of the server: nothing secret."""
-
-    prefill: Client | None = None
-    """The client the sign-in form shows filled in: the demo client, whose credentials are
-    printed at start-up and in the README, when the server has it; None: an empty form (a
-    clients file's secrets are never put in a page)."""
-    token_path: str = "/o/token/"
-    """Where the page asks for its token."""
-
-
-def config_for(clients: tuple[Client, ...], token_path: str) -> ConsoleConfig:
-    """The console's configuration for a server with ``clients`` and its token endpoint at ``token_path``."""
-    demo = DEMO_CLIENTS[0]
-    return ConsoleConfig(prefill=demo if demo in clients else None, token_path=token_path)
+from mock_server.errors import register_error_handlers
 
 
 def create_console(config: ConsoleConfig) -> Flask:

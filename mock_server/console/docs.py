@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
-from mock_server.spec import API_SPEC, SANDBOX_SPEC, load_spec
 from mock_server.console.headers import DOCS_POLICY, PAGES, VERSIONED_ASSETS, secure
+from mock_server.spec import API_SPEC, SANDBOX_SPEC, load_spec
 
 if TYPE_CHECKING:
-    from mock_server.console.app import ConsoleConfig
+    from mock_server.console.config import ConsoleConfig
 
 SWAGGER_UI = files("flask_swagger_ui") / "dist"
 SWAGGER_UI_VERSION = version("flask-swagger-ui")

@@ -34,15 +34,15 @@ from urllib.parse import unquote_plus
 import orjson
 from werkzeug.exceptions import HTTPException
 
-from mock_server.twin.auth import Grant
 from mock_server.journal.batching import BatchWriter
+from mock_server.twin.request import Grant
 
 if TYPE_CHECKING:
     from flask import Request, Response
 
-    from mock_server.twin.pipeline import RequestState
-    from mock_server.state import Chunk, JournalStore
     from mock_server.journal.verdict import Judge, Violation
+    from mock_server.state import Chunk, JournalStore
+    from mock_server.twin.request import RequestState
 
 log = logging.getLogger("balances_mock")
 

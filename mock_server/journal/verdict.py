@@ -21,9 +21,9 @@ from urllib.parse import parse_qsl
 from flask import Request
 from werkzeug.exceptions import HTTPException
 
-from mock_server.twin.auth import FORM, BearerAuth, Grant, TokenService, basic_credentials
 from mock_server.errors import ApiError, TokenError, http_error
-from mock_server.twin.pipeline import RequestState, Step
+from mock_server.twin.auth import FORM, BearerAuth, TokenService, basic_credentials
+from mock_server.twin.request import Grant, RequestState, Step
 
 if TYPE_CHECKING:
     from mock_server.twin.validation import RequestValidation

@@ -16,7 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from mock_server.errors import ApiError
-from mock_server.ledger.ledger import MICRO, REFERENCE_TIME, WITHDRAWAL, Entry, Ledger, Wallet, format_amount, format_timestamp
+from mock_server.ledger.ledger import (
+    MICRO,
+    REFERENCE_TIME,
+    WITHDRAWAL,
+    Entry,
+    Ledger,
+    Wallet,
+    format_amount,
+    format_timestamp,
+)
 from mock_server.ledger.recorded import Recorded
 
 MAX_MICRO = 2**63 - 1

@@ -26,8 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from contract_tests.client import curl_command
-
+from contract_tests.reproduce import curl_command
 from mock_server.errors import envelope
 from mock_server.journal.journal import Journal, stored_entries
 from mock_server.proxy.judge import Answer, ProxyJudge, Violation

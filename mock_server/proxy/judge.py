@@ -21,9 +21,8 @@ from contract_tests import checks, rules
 from contract_tests.checks import ContractViolation
 from contract_tests.conformance import Contract
 from contract_tests.rules import Rule
-
-from mock_server.twin.auth import basic_credentials
 from mock_server.spec import API_SPEC, spec_path
+from mock_server.twin.auth import basic_credentials
 from mock_server.twin.validation import RequestInvalid, SpecValidator
 
 TOKEN_PATH = "/o/token/"

@@ -29,9 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from contract_tests.client import BudgetExhausted, ContractClient, Credentials, TokenSource
-
 from mock_server.ledger import ledger_file
-from mock_server.record.anonymize import AnonymizeError, anonymize
 from mock_server.ledger.fixtures import (
     BALANCES_PATH,
     HISTORY_PATH,
@@ -48,6 +46,7 @@ from mock_server.ledger.ledger_file import FORMAT, LedgerFileError
 from mock_server.ledger.reconcile import Finding, forms, reconcile
 from mock_server.ledger.recorded import BODY, SOURCE, Recorded
 from mock_server.ledger.render import entry_renderer, render_balances, render_history
+from mock_server.record.anonymize import AnonymizeError, anonymize
 from mock_server.serializer import to_json
 from mock_server.spec import load_spec
 

@@ -17,14 +17,15 @@ from urllib.parse import parse_qsl
 
 from flask import Request, Response
 
-from mock_server.twin.auth import Grant, basic_credentials
 from mock_server.errors import ApiError
-from mock_server.twin.faults import documented_answer
 from mock_server.spec import Documented
 from mock_server.state.records import ArmedFault, Fault, FaultStore
+from mock_server.twin.auth import basic_credentials
+from mock_server.twin.faults import documented_answer
+from mock_server.twin.request import Grant
 
 if TYPE_CHECKING:
-    from mock_server.twin.pipeline import RequestState
+    from mock_server.twin.request import RequestState
 
 RETRY_AFTER = "Retry-After"
 Documentation = Mapping[tuple[str, str], Mapping[int, Documented]]

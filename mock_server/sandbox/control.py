@@ -13,20 +13,20 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flask import Response
 
-from mock_server.twin.accounts import Account, Accounts, View
-from mock_server.sandbox.armed_faults import ArmedFaults
 from mock_server.errors import ApiError
+from mock_server.ledger.bookings import Booked, Tail, Transaction, book, move_clock, refuse_on_recorded
 from mock_server.ledger.ledger import format_timestamp
 from mock_server.ledger.recorded import Recorded
-from mock_server.twin.registry import ClientRegistry
 from mock_server.ledger.render import render_entry
-from mock_server.ledger.bookings import Booked, Tail, Transaction, book, move_clock, refuse_on_recorded
 from mock_server.ledger.scenarios import SCENARIOS, length_refused
+from mock_server.sandbox.armed_faults import ArmedFaults
 from mock_server.serializer import json_response
+from mock_server.twin.accounts import Account, Accounts, View
+from mock_server.twin.registry import ClientRegistry
 
 if TYPE_CHECKING:
     from mock_server.journal.journal import Journal
-    from mock_server.twin.pipeline import RequestState
+    from mock_server.twin.request import RequestState
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 

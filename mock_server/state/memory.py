@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from weakref import WeakKeyDictionary
 
-from mock_server.ledger.ledger import Entry
 from mock_server.ledger.bookings import Decision, Remembered, Tail
-from mock_server.state import Chunk, Snapshot, kept
+from mock_server.ledger.ledger import Entry
+from mock_server.state.interface import Chunk, Snapshot, kept
 from mock_server.state.records import ArmedFault, ClientRecord, Fault
 
 

@@ -22,9 +22,9 @@ from dataclasses import replace
 
 import redis
 
-from mock_server.ledger.ledger import Entry
 from mock_server.ledger.bookings import Decision, Remembered, Tail
-from mock_server.state import Chunk, Snapshot, StateUrlError, redacted
+from mock_server.ledger.ledger import Entry
+from mock_server.state.interface import Chunk, Snapshot, StateUrlError, redacted
 from mock_server.state.records import ArmedFault, ClientRecord, Fault
 
 PREFIX = "balances-mock:sandbox"

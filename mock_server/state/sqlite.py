@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from mock_server.ledger.ledger import Entry
 from mock_server.ledger.bookings import Decision, Remembered, Tail
-from mock_server.state import Chunk, Snapshot, StateUrlError, kept
+from mock_server.ledger.ledger import Entry
+from mock_server.state.interface import Chunk, Snapshot, StateUrlError, kept
 from mock_server.state.records import ArmedFault, ClientRecord, Fault
 
 BUSY_TIMEOUT_S = 30.0

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.ledger import ledger_file
+from mock_server.ledger.bookings import Decision, Stacked, Tail, initial_tail
 from mock_server.ledger.ledger import Entry, Ledger, LedgerView
 from mock_server.ledger.recorded import Recorded
 from mock_server.ledger.render import entry_renderer, render_balances, render_entry, render_history
-from mock_server.ledger.bookings import Decision, Stacked, Tail, initial_tail
 from mock_server.ledger.scenarios import DEFAULT_ACCOUNT, build_ledger
 from mock_server.serializer import to_json
 from mock_server.settings import Client, Settings

@@ -17,7 +17,6 @@ import base64
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -27,13 +26,14 @@ import jwt
 from flask import Response
 
 from mock_server.errors import ApiError, TokenError
-from mock_server.twin.registry import ClientRegistry, Known
 from mock_server.serializer import json_response
 from mock_server.settings import Client
+from mock_server.twin.registry import ClientRegistry, Known
+from mock_server.twin.request import Grant
 from mock_server.twin.validation import BODY, RequestInvalid, SpecValidator
 
 if TYPE_CHECKING:
-    from mock_server.twin.pipeline import RequestState
+    from mock_server.twin.request import RequestState
 
 ISSUER = "balances-mock"
 REALM = "balances-mock"
@@ -43,14 +43,6 @@ CLIENT_CREDENTIALS = "client_credentials"
 REFUSED_REPEATS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
 """Parameters refused when repeated: oauthlib refuses ``grant_type`` and ``scope``; the
 mock refuses the credentials too, since which of two secrets counted would be a guess."""
-
-
-@dataclass(frozen=True)
-class Grant:
-    """What a verified bearer token allows."""
-
-    client_id: str
-    scopes: frozenset[str]
 
 
 class TokenService:

@@ -15,30 +15,24 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import Request, Response, g
 
 from mock_server.errors import ApiError, envelope
 from mock_server.serializer import json_response
+from mock_server.settings import Chaos
 from mock_server.spec import Documented
+from mock_server.twin.request import Preference
 
 if TYPE_CHECKING:
-    from mock_server.twin.pipeline import RequestState
+    from mock_server.twin.request import RequestState
 
 MAX_DELAY_MS = 10_000
 """The longest a ``Prefer: delay`` may hold a request (and a worker thread)."""
 SUPPORTED = ("code", "delay")
 
 
-@dataclass(frozen=True)
-class Preference:
-    code: int | None = None
-    delay_ms: int = 0
-
-
-NO_PREFERENCE = Preference()
 
 
 def parse_prefer(values: list[str]) -> Preference:
@@ -63,23 +57,6 @@ def _bad_prefer(reason: str, name: str) -> ApiError:
     return ApiError(400, "invalid_request", f"Prefer header not understood: {reason}. Supported: "
                     f"code=<documented status>, delay=<milliseconds, at most {MAX_DELAY_MS}>.",
                     {"Prefer": [reason]})
-
-
-@dataclass(frozen=True)
-class Chaos:
-    """Server-wide faults for chaos runs; rates are probabilities between 0 and 1. Which
-    requests they hit is drawn from the server's seed (``Settings.seed``), like its data."""
-
-    latency_ms: tuple[int, int] | None = None
-    """Every request waits a random MIN..MAX milliseconds."""
-    error_rate: float = 0.0
-    """Share of requests answered 500 or 503 in the envelope."""
-    fault_rate: float = 0.0
-    """Share of responses cut off mid-body or dropped."""
-
-    @property
-    def active(self) -> bool:
-        return bool(self.latency_ms or self.error_rate or self.fault_rate)
 
 
 class _Draws:

@@ -11,59 +11,34 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Response, request
 from werkzeug.routing import RequestRedirect, Rule
 
 from mock_server.errors import not_found
-from mock_server.twin.faults import NO_PREFERENCE
+from mock_server.twin.request import CONTROL_PREFIX, STATE_KEY, RequestState, ResponseStep, Step
 
 if TYPE_CHECKING:
-    from mock_server.twin.auth import BearerAuth, Grant
-    from mock_server.errors import ApiError
-    from mock_server.twin.faults import Faults, Preference
-    from mock_server.journal.journal import Journal
-    from mock_server.twin.rate_limits import RateLimit
     from mock_server.spec import Operation
+    from mock_server.twin.auth import BearerAuth
+    from mock_server.twin.faults import Faults
+    from mock_server.twin.rate_limits import RateLimit
     from mock_server.twin.validation import RequestValidation
 
-CONTROL_PREFIX = "/__sandbox/"
-"""The sandbox's control API: not the real API's, so never faulty on purpose nor rate limited."""
-STATE_KEY = "balances_mock.state"
-"""Where a request's ``RequestState`` is kept in its WSGI environ, for the journal to read once
-the request is answered."""
 
 
-@dataclass(slots=True)
-class RequestState:
-    """What the steps have learnt about one request so far."""
+class Recorder(Protocol):
+    """Whoever is handed every answer with the state the steps left (the request journal, which
+    the app factory hooks in); the pipeline knows this much of it and nothing more."""
 
-    request: Request
-    preference: Preference = NO_PREFERENCE
-    answer: Callable[[RequestState], Response] | None = None
-    """How the matched route answers, once the route is known."""
-    operation: Operation | None = None
-    """The matched resource operation; None on the token endpoint, which is not behind bearer auth."""
-    identity: Grant | ApiError | None = None
-    """The bearer token's grant, or the 401 it earns, kept until a step needs one or the other."""
-    params: Mapping[str, Any] | None = None
-    """The query parameters, validated against the spec."""
-    body: Mapping[str, Any] | None = None
-    """The JSON body of an operation that takes one, validated against its spec."""
-    step: str = ""
-    """Once answered, the step that answered or raised (the journal's verdict reuses what the
-    checks found, and runs those an earlier answer skipped)."""
-    error: Exception | None = None
-    """What that step raised, if it raised."""
-    arrival: float = 0.0
-    """When the request arrived, by the journal's wall clock (with the journal on)."""
-    started: float = 0.0
-    """``time.perf_counter()`` then, for the time it took."""
+    def clock(self) -> float:
+        """The wall clock a request's arrival is read from."""
+        ...
 
-
-Step = Callable[[RequestState], Response | None]
-ResponseStep = Callable[[Response], Response]
+    def record(self, state: RequestState, response: Response) -> None:
+        """Keep one answered request."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -171,26 +146,26 @@ class SpecRule(Rule):
 class PipelineFlask(Flask):
     """A Flask that dispatches every request through one list of steps (``request_steps``)
     instead of hooks that run in the order they were registered, then a view; its routes
-    answer exactly the spec's methods. With a journal, each answer (a step's, or a refusal's
-    from the error handlers) is handed to it, with the state the steps left."""
+    answer exactly the spec's methods. With a recorder (the journal), each answer (a step's, or
+    a refusal's from the error handlers) is handed to it, with the state the steps left."""
 
     url_rule_class = SpecRule
 
     def __init__(self, import_name: str, steps: tuple[tuple[str, Step], ...],
-                 on_response: tuple[tuple[str, ResponseStep], ...] = (), journal: Journal | None = None) -> None:
+                 on_response: tuple[tuple[str, ResponseStep], ...] = (), recorder: Recorder | None = None) -> None:
         super().__init__(import_name)
         self.steps = steps
         self.on_response = on_response
-        self.journal = journal
-        """Records every answered request on the API's paths; None: the journal is off."""
+        self.recorder = recorder
+        """Is handed every answered request on the API's paths; None: the journal is off."""
         self._run_on_response = tuple(step for _, step in on_response)
 
     def dispatch_request(self) -> Response:  # type: ignore[override]
         state = RequestState(request._get_current_object())  # type: ignore[attr-defined]
         state.request.environ[STATE_KEY] = state
-        journal = self.journal
-        if journal is not None:
-            state.arrival, state.started = journal.clock(), time.perf_counter()
+        recorder = self.recorder
+        if recorder is not None:
+            state.arrival, state.started = recorder.clock(), time.perf_counter()
         name = ""
         try:
             for name, step in self.steps:  # noqa: B007 (read after the loop: the step that answered)
@@ -203,16 +178,16 @@ class PipelineFlask(Flask):
             state.step, state.error = name, error
             raise
         state.step = name
-        if journal is not None:
-            journal.record(state, answered)
+        if recorder is not None:
+            recorder.record(state, answered)
         return answered
 
     def handle_user_exception(self, e: Exception) -> Any:
-        """A refusal's response, from the handlers errors.py registers, recorded in the journal."""
+        """A refusal's response, from the handlers errors.py registers, handed to the recorder."""
         response = super().handle_user_exception(e)
         state = request.environ.get(STATE_KEY)
-        if self.journal is not None and state is not None and isinstance(response, Response):
-            self.journal.record(state, response)
+        if self.recorder is not None and state is not None and isinstance(response, Response):
+            self.recorder.record(state, response)
         return response
 
     def process_response(self, response: Response) -> Response:

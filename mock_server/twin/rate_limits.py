@@ -17,11 +17,12 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from mock_server.twin.auth import Grant, basic_credentials
 from mock_server.errors import ApiError
+from mock_server.twin.auth import basic_credentials
+from mock_server.twin.request import Grant
 
 if TYPE_CHECKING:
-    from mock_server.twin.pipeline import RequestState
+    from mock_server.twin.request import RequestState
 
 DOCUMENTED_LIMITS = "100/minute;1000/hour;5000/day"
 """The limits the v0.9 documentation gives, per key."""

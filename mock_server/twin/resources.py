@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response
 
-from mock_server.twin.accounts import Accounts, View
 from mock_server.serializer import json_response
+from mock_server.twin.accounts import Accounts, View
 
 if TYPE_CHECKING:
-    from mock_server.twin.pipeline import RequestState
+    from mock_server.twin.request import RequestState
 
 
 class Resources:

@@ -39,7 +39,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from mock_server.errors import ApiError
 
 if TYPE_CHECKING:
-    from mock_server.twin.pipeline import RequestState
+    from mock_server.twin.request import RequestState
 
 BODY = "body"
 """The key of body-level problems in ``RequestInvalid.details``."""

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from mock_server import Settings
-from mock_server.twin.faults import Chaos
+from mock_server.settings import Chaos
 
 from ..support import HISTORY, SECRET
 from ..support.assertions import assert_conforms

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from mock_server import Client, Settings, create_app
+from mock_server.app import JOURNAL_EXTENSION
 from mock_server.settings import DEMO_CLIENTS
 
 from ..support import BALANCES, DEMO, DEMO_READ, HISTORY, RESET, SECRET, TOKEN
@@ -73,7 +74,7 @@ def last(mock: InProcessMock, token: str) -> dict[str, Any]:
 
 def stored(mock: InProcessMock, client_id: str) -> bytes:
     """Everything the store keeps for a client, as bytes."""
-    _, chunks = mock.app.journal.store.read(client_id)  # type: ignore[attr-defined]
+    _, chunks = mock.app.extensions[JOURNAL_EXTENSION].store.read(client_id)
     return b"".join(zlib.decompress(chunk.entries) for chunk in chunks)
 
 
@@ -410,7 +411,7 @@ def test_with_the_journal_off_its_paths_say_so_and_nothing_is_recorded(clock):
         error = assert_envelope(answer, 404, "not_found")
         assert "--no-journal" in error["message"] and error["details"] == {"path": REQUESTS}
         assert_conforms(answer)
-    assert mock.app.journal is None  # type: ignore[attr-defined]
+    assert mock.app.extensions[JOURNAL_EXTENSION] is None
     assert_envelope(mock.get(REQUESTS), 401, "authentication_failed")  # still the control API's rules first
 
 

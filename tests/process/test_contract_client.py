@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contract_tests.client import REFRESH_MARGIN, ContractClient, Credentials, TokenSource, curl
+from contract_tests.client import REFRESH_MARGIN, ContractClient, Credentials, TokenSource
+from contract_tests.reproduce import curl
 
 from ..support import BALANCES, TOKEN
 

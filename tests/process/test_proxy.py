@@ -22,11 +22,11 @@ from werkzeug.test import Client
 
 from contract_tests import rules
 from mock_server.journal.journal import Journal
-from mock_server.testing.launcher import ServerProcess, launch
 from mock_server.proxy.forwarder import Proxy, ProxyOptions
 from mock_server.proxy.judge import REFUSED_NOT_ANSWERED, ProxyJudge
 from mock_server.spec import load_spec
 from mock_server.state import open_journal, open_store
+from mock_server.testing.launcher import ServerProcess, launch
 
 from ..support import DEMO, DEMO_READ
 from ..support.contract import SMALL_WINDOW, run_contract

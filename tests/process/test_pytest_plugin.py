@@ -136,7 +136,7 @@ def test_a_session_without_the_fixture_starts_and_imports_nothing(pytester):
         def test_untouched(request):
             assert request.config.pluginmanager.has_plugin("balances_mock")
             loaded = sorted(name for name in sys.modules if name.startswith("mock_server"))
-            assert loaded == ["mock_server", "mock_server.testing.pytest_plugin"]
+            assert loaded == ["mock_server", "mock_server.testing", "mock_server.testing.pytest_plugin"]
             assert "flask" not in sys.modules
     '''))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.record.anonymize import AnonymizeError, Disguise, anonymize
 from mock_server.ledger.ledger import Ledger
 from mock_server.ledger.ledger_file import from_document
 from mock_server.ledger.reconcile import reconcile
 from mock_server.ledger.recorded import BODY
+from mock_server.record.anonymize import AnonymizeError, Disguise, anonymize
 
 from ..support.recordings import generated_account, real_account, recording_of
 

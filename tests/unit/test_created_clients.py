@@ -12,14 +12,14 @@ import re
 import pytest
 import yaml
 
-from mock_server.twin import accounts as accounts_module
-from mock_server.twin.accounts import Accounts
-from mock_server.twin.registry import ClientRegistry
 from mock_server.ledger.bookings import Transaction, book
 from mock_server.ledger.scenarios import SCENARIOS, build_ledger
 from mock_server.settings import DEMO_CLIENTS, Settings
 from mock_server.state.memory import MemoryClients, MemoryStore
 from mock_server.state.records import ClientRecord
+from mock_server.twin import accounts as accounts_module
+from mock_server.twin.accounts import Accounts
+from mock_server.twin.registry import ClientRegistry
 
 from ..support import SANDBOX_SPEC_PATH
 

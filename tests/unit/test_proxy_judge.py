@@ -141,7 +141,7 @@ def test_a_head_answer_has_no_body_to_hold_to_the_envelope(judge):
 
 
 def test_a_reproduction_never_shows_a_secret():
-    from contract_tests.client import curl_command
+    from contract_tests.reproduce import curl_command
 
     command = curl_command("POST", "http://upstream/o/token/", [
         ("Authorization", "Basic ZGVtbzpkZW1vLXNlY3JldA=="), ("Cookie", "session=abc"), ("X-API-Key", "k-123"),

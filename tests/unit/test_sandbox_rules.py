@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from mock_server.errors import ApiError
-from mock_server.ledger.ledger import MICRO, Entry, Ledger
 from mock_server.ledger.bookings import MAX_MICRO, Stacked, Tail, Transaction, book, initial_tail, move_clock
+from mock_server.ledger.ledger import MICRO, Entry, Ledger
 from mock_server.ledger.scenarios import build_ledger
 
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from mock_server import Settings
+from mock_server.app import JOURNAL_EXTENSION
 from mock_server.commands import main as cli
 
 
@@ -18,7 +19,8 @@ def serve(monkeypatch: pytest.MonkeyPatch):
     """Runs ``balances-mock serve ARGS``; the Settings it would have served with, and the result."""
     def run(*args: str, env: dict[str, str] | None = None) -> tuple[Any, Settings | None]:
         made: list[Settings] = []
-        monkeypatch.setattr(cli, "create_app", lambda settings: made.append(settings) or SimpleNamespace(journal=None))
+        app = SimpleNamespace(extensions={JOURNAL_EXTENSION: None})
+        monkeypatch.setattr(cli, "create_app", lambda settings: made.append(settings) or app)
         monkeypatch.setattr(cli, "serve", lambda app, options, on_ready: None)
         result = CliRunner().invoke(cli.main, ["serve", "--state", "memory://", *args], env=env)
         return result, made[0] if made else None

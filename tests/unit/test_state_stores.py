@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from mock_server.errors import ApiError
-from mock_server.ledger.ledger import REFERENCE_TIME, Entry
 from mock_server.ledger.bookings import MAX_MICRO, Booked, Outcome, Tail, Transaction, book, move_clock
+from mock_server.ledger.ledger import REFERENCE_TIME, Entry
 from mock_server.state import StateUrlError, Store, open_store
 
 from ..support.redis import redis_server

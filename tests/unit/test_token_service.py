@@ -6,9 +6,9 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from mock_server.twin.auth import TokenService
 from mock_server.errors import ApiError
 from mock_server.settings import DEMO_CLIENTS
+from mock_server.twin.auth import TokenService
 
 from ..support import SECRET
 from ..support.tokens import signed
