@@ -39,7 +39,8 @@ import click
 import requests
 
 from mock_server.serving.access_log import INTERVAL as LOG_INTERVAL
-from mock_server.testing.launcher import READY, ServerProcess, free_port, launch
+from mock_server.serving.ports import free_port
+from mock_server.testing.launcher import READY, ServerProcess, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"

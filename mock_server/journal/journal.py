@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from flask import Request, Response
 
     from mock_server.journal.verdict import Judge, Violation
-    from mock_server.state import Chunk, JournalStore
+    from mock_server.state.interface import Chunk, JournalStore
     from mock_server.twin.request import RequestState
 
 log = logging.getLogger("balances_mock")

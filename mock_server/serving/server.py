@@ -26,7 +26,7 @@ from granian.log import LogLevels
 from granian.server import Server
 
 from mock_server.serving.access_log import AccessLog
-from mock_server.testing.launcher import free_port
+from mock_server.serving.ports import free_port
 
 MAX_HEAD_BYTES = 64 * 1024
 """Request line and headers together; a larger head is refused before the app sees it."""

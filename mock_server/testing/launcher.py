@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 from collections.abc import Sequence
@@ -101,12 +100,3 @@ def launch(command: Sequence[str], ready: str = READY, url: str | None = None, e
         process.wait()
         raise RuntimeError(f"{' '.join(command)} did not start:\n{''.join(server.output)}")
     return server
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the kernel has just handed out on ``host``, for a server that must know its port
-    before it starts (granian's workers each bind it themselves; redis-server; Prism)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]

@@ -31,7 +31,7 @@ from mock_server.ledger.render import entry_renderer, render_balances, render_en
 from mock_server.ledger.scenarios import DEFAULT_ACCOUNT, build_ledger
 from mock_server.serializer import to_json
 from mock_server.settings import Client, Settings
-from mock_server.state import Store
+from mock_server.state.interface import Store
 from mock_server.state.records import ClientRecord
 
 RENDERED_ENTRIES_PER_LEDGER = 16_384

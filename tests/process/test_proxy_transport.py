@@ -29,7 +29,8 @@ from werkzeug.wsgi import get_input_stream
 from contract_tests import rules
 from mock_server import Settings, create_app
 from mock_server.commands.main import main
-from mock_server.testing.launcher import ServerProcess, free_port, launch
+from mock_server.serving.ports import free_port
+from mock_server.testing.launcher import ServerProcess, launch
 
 from ..support import BALANCES, DEMO, HISTORY, SECRET, TOKEN
 from ..support.assertions import assert_envelope

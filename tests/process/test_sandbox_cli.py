@@ -17,7 +17,7 @@ import requests
 from click.testing import CliRunner, Result
 
 from mock_server.commands.main import main
-from mock_server.testing.launcher import free_port
+from mock_server.serving.ports import free_port
 
 from ..support import BALANCES, DEMO_READ, HISTORY
 from ..support.mock import MockServer, start_server

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.testing.launcher import free_port, launch
+from mock_server.serving.ports import free_port
+from mock_server.testing.launcher import launch
 
 
 @contextmanager

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from mock_server import Settings
 from mock_server.app import JOURNAL_EXTENSION
-from mock_server.commands import main as cli
+from mock_server.commands import serve as cli
+from mock_server.commands.main import main
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def serve(monkeypatch: pytest.MonkeyPatch):
         app = SimpleNamespace(extensions={JOURNAL_EXTENSION: None})
         monkeypatch.setattr(cli, "create_app", lambda settings: made.append(settings) or app)
         monkeypatch.setattr(cli, "serve", lambda app, options, on_ready: None)
-        result = CliRunner().invoke(cli.main, ["serve", "--state", "memory://", *args], env=env)
+        result = CliRunner().invoke(main, ["serve", "--state", "memory://", *args], env=env)
         return result, made[0] if made else None
     return run
 
