@@ -7,6 +7,10 @@ and talks to the server only through the API and the control API, like any clien
 - ``headers.py``: the security and caching headers every console response carries;
 - ``docs.py``: both specs in Swagger UI, with "Try it out" against this server;
 - ``templates/`` and ``static/``: the page, its stylesheet and its scripts (no build step).
+
+Offers ``create_console``, ``mount``, ``config_for``, ``ConsoleConfig`` and ``CONSOLE_PREFIX``.
+May import: the foundation (settings, spec, errors) only; import-linter forbids the ledger,
+the stores, the journal, the twin and the sandbox.
 """
 
 from mock_server.console.app import create_console, mount

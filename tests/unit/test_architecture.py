@@ -3,6 +3,7 @@ pyproject.toml) and no import cycle anywhere, ``TYPE_CHECKING`` imports included
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -112,3 +113,30 @@ def strongly_connected(graph: grimp.ImportGraph) -> list[set[str]]:
                 if len(component) > 1:
                     found.append(component)
     return found
+
+
+def test_every_path_and_name_architecture_md_gives_exists():
+    """ARCHITECTURE.md is a map a newcomer searches with: each path it names is in the tree,
+    each bare file name is in a package, and each code name is defined where the code is."""
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    names = set(re.findall(r"`([^`\n]+)`", text))
+    sources = "\n".join(path.read_text() for folder in PACKAGES for path in (ROOT / folder).rglob("*.py"))
+    missing = []
+    api = "\n".join(path.read_text() for path in (ROOT / "spec").glob("*.yaml")) + sources
+    for name in sorted(names):
+        if name.isupper() or (ROOT / name).is_dir():  # an HTTP method; a top-level package
+            continue
+        if name.startswith("/"):  # a path of the API or of the sandbox
+            if name not in api:
+                missing.append(name)
+        elif "/" in name and " " not in name:
+            if not (ROOT / name.rstrip("/")).exists():
+                missing.append(name)
+        elif re.fullmatch(r"\w+\.(py|md|yaml|toml)", name):
+            if not any(ROOT.glob(f"**/{name}")):
+                missing.append(name)
+        elif re.fullmatch(r"[A-Za-z_]\w*(\.\w+)?(\(\w*\))?", name):
+            for part in re.sub(r"\(.*\)", "", name).split("."):
+                if not re.search(rf"^\s*(def|class) {part}\b|^{part}\b\s*[:=]", sources, re.MULTILINE):
+                    missing.append(name)
+    assert not missing, f"ARCHITECTURE.md names what the tree does not have: {missing}"
