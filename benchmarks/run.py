@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -32,43 +31,40 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import requests
 
-from mock_server.serving.access_log import INTERVAL as LOG_INTERVAL
-from mock_server.testing.launcher import READY, ServerProcess, free_port, launch
+if __package__ in (None, ""):
+    # Run as ``python benchmarks/run.py``: Python put benchmarks/ first on the path. The
+    # project's root instead, so the harness imports as benchmarks.harness whether or not the
+    # project is installed editable.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.harness import (  # noqa: E402
+    ENDPOINTS,
+    HISTORY,
+    ROOT,
+    Bench,
+    Load,
+    cpu_seconds,
+    memory_mb,
+    require_wrk,
+    say_targets,
+    side_by_side_table,
+    started,
+    table,
+    token,
+    write_markdown,
+    wrk_turn_about,
+)
+from mock_server.serving.access_log import INTERVAL as LOG_INTERVAL  # noqa: E402
+from mock_server.testing.launcher import free_port, launch  # noqa: E402
+
 SPEC = ROOT / "spec" / "openapi.yaml"
 PRISM_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "balances-mock" / "prism"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
-ENDPOINTS = {"balances": "/user/balances/", "history": "/user/balances/history/?limit=20"}
-
-
-@dataclass
-class Load:
-    """What wrk measured for one URL."""
-
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-    def cells(self) -> list[str]:
-        return [f"{self.requests_per_second:,.0f}", f"{self.p50_ms:.2f}", f"{self.p99_ms:.2f}", str(self.errors)]
-
-
-# -- running things ------------------------------------------------------------------------
-
-def require_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        sys.exit("wrk is not installed. On Debian or Ubuntu: sudo apt-get install wrk; "
-                 "on macOS: brew install wrk. Then run this again.")
-    return wrk
 
 
 def prism_command() -> list[str] | None:
@@ -86,144 +82,9 @@ def prism_command() -> list[str] | None:
     return [str(binary)]
 
 
-@contextmanager
-def started(command: list[str], ready: str = READY, timeout: float = 120) -> Iterator[ServerProcess]:
-    """``command`` launched for the length of the block, once its URL answers HTTP (Prism says
-    it listens a moment before it accepts)."""
-    server = launch(command, ready, cwd=ROOT, timeout=timeout)
-    try:
-        _wait_until_answering(server.url, timeout)
-        yield server
-    finally:
-        server.stop()
-
-
-def _wait_until_answering(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or listening but still starting
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-WARM_UP_SECONDS = 2
-REPEATS = 3
-
-
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str], script: Path | None = None) -> Load:
-    """wrk (one thread, as in the reference figures) after an unmeasured warm-up of the same
-    URL, run three times: the median of each figure, so one hiccup of a shared machine does
-    not decide a latency percentile. Errors are added up over all runs."""
-    return wrk_turn_about({url: url}, seconds, connections, headers, script)[url]
-
-
-def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
-                   headers: dict[str, str], script: Path | None = None) -> dict[str, Load]:
-    """``wrk`` for several servers at once, each URL warmed up, then measured in turn three
-    times over: a busy moment of a shared machine then falls on all of them alike, which is
-    what a comparison between them needs. ``script``: a wrk Lua script (a POST, say)."""
-    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-s", str(script)] if script else [])]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    for url in urls.values():
-        subprocess.run([*command, f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
-    runs: dict[str, list[Load]] = {label: [] for label in urls}
-    for _ in range(REPEATS):
-        for label, url in urls.items():
-            runs[label].append(_parse(subprocess.run([*command, f"-d{seconds}s", url], capture_output=True,
-                                                     text=True, check=True).stdout))
-    return {label: Load(statistics.median(r.requests_per_second for r in loads),
-                        statistics.median(r.p50_ms for r in loads), statistics.median(r.p99_ms for r in loads),
-                        sum(r.errors for r in loads))
-            for label, loads in runs.items()}
-
-
-def _parse(output: str) -> Load:
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
-    errors += int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0
-    return Load(float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-                _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
-                _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)), errors)
-
-
-def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def token(url: str) -> str:
-    response = requests.post(f"{url}/o/token/", data={"grant_type": "client_credentials"},
-                             auth=("demo", "demo-secret"), timeout=10)
-    return response.json()["access_token"]
-
-
-def memory_mb(pid: int) -> tuple[float, float]:
-    """(RSS of the main process, PSS of it and its children): PSS splits shared pages fairly,
-    so forked workers sharing the ledger are not counted twice."""
-    pids = [pid, *_children(pid)]
-    rss = _status_kb(pid, "VmRSS") / 1024
-    pss = sum(_rollup_kb(p, "Pss") for p in pids) / 1024
-    return rss, pss
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for child in Path(f"/proc/{pid}/task").glob("*/children"):
-        for text in child.read_text().split():
-            found += [int(text), *_children(int(text))]
-    return found
-
-
-def _status_kb(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _rollup_kb(pid: int, key: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process and its children (a server's workers) so far."""
-    total = 0
-    for each in [pid, *_children(pid)]:
-        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (stat(5), counted after the name)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def version_of(command: list[str]) -> str:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
-        return (result.stdout or result.stderr).strip().splitlines()[0]
-    except (OSError, IndexError, subprocess.TimeoutExpired):
-        return "unknown"
-
-
-# -- the benchmark -------------------------------------------------------------------------
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 MOCK = "balances-mock"
 CEILING = "ceiling (constant Flask)"
 PRISM_MODES = (("dynamic", ["-d"]), ("static", []))
-HISTORY = "/user/balances/history/"
 LOGGED = "balances-mock (access log on)"
 QUIET = "balances-mock --quiet"
 BOOKED = 1_000
@@ -248,18 +109,6 @@ PROXY_WORKERS = 2
 PACED_SCRIPT = ROOT / "benchmarks" / "paced.lua"
 PACED = "paced"
 """The load shape with every connection pausing 20 ms between requests (benchmarks/paced.lua)."""
-
-
-@dataclass(frozen=True)
-class Bench:
-    """What every measurement of one run shares: the load wrk puts on, and how to start the mock."""
-
-    duration: int
-    connections: int
-    mock_command: list[str]
-
-    def load(self, url: str, headers: dict[str, str]) -> Load:
-        return wrk(url, self.duration, self.connections, headers)
 
 
 @dataclass(frozen=True)
@@ -331,11 +180,6 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
 
     if markdown is not None:
         write_markdown(markdown, report, commands, prism)
-
-
-def say_targets(say: Callable[..., None], verdicts: list[tuple[str, bool, str]]) -> None:
-    rows = [[target, "yes" if met else "NO", measured] for target, met, measured in verdicts]
-    say("## Targets", "", table(["target", "met", "measured"], rows), "")
 
 
 def access_log_part(bench: Bench, say: Callable[..., None]) -> list[tuple[str, bool, str]]:
@@ -626,17 +470,6 @@ def transactions_table(loads: dict[str, Load]) -> str:
                                                                        for label, load in loads.items()])
 
 
-def side_by_side_table(results: dict[tuple[str, str], Load], server: str, peer: str, ratio: str) -> str:
-    """Each endpoint on ``server`` and on ``peer`` (measured in turn), with server / peer."""
-    rows = []
-    for name, path in ENDPOINTS.items():
-        measured, compared = results[(server, name)], results[(peer, name)]
-        rows.append([path, server, *measured.cells(),
-                     f"{measured.requests_per_second / compared.requests_per_second:.2f}x"])
-        rows.append([path, peer, *compared.cells(), ""])
-    return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", ratio], rows)
-
-
 def proxy_table(results: dict[int | str, dict[tuple[str, str], Load]]) -> str:
     """Each endpoint directly and through the proxy, at each number of connections, with the
     proxy's share of the throughput and what it adds to the median latency."""
@@ -736,55 +569,6 @@ def scaling_targets(largest: Scaled, reproducible: bool) -> list[tuple[str, bool
         (f"{entries:,} entries: a second process serves the same bytes", reproducible,
          "identical" if reproducible else "different"),
     ]
-
-
-def write_markdown(path: Path, report: list[str], commands: list[str], prism: list[str] | None) -> None:
-    """BENCHMARKS.md: when, where and with what the report was made, then the report."""
-    machine = _machine()
-    versions = {
-        "python": platform.python_version(),
-        "balances-mock": _package_version("balances-mock"),
-        "granian": _package_version("granian"),
-        "flask": _package_version("flask"),
-        "wrk": version_of(["wrk", "-v"]),
-        "prism": version_of([*prism, "--version"]) if prism else "skipped",
-        "node": version_of(["node", "--version"]),
-    }
-    header = [
-        "# Benchmarks",
-        "",
-        f"Latest run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine}.",
-        "",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
-        "",
-        "Reproduce with `python benchmarks/run.py --markdown BENCHMARKS.md` (from the project's",
-        "virtual environment; it installs Prism into a cache folder with npm when missing). The",
-        "servers it runs, one after another:",
-        "",
-        *[f"- `{c}`" for c in commands],
-        "",
-    ]
-    path.write_text("\n".join(header + report) + "\n")
-    print(f"wrote {path}")
-
-
-def _machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                      if line.startswith("model name")), model)
-    memory = _status_kb(os.getpid(), "VmRSS") and Path("/proc/meminfo").read_text().split()[1]
-    return f"{os.cpu_count()} cores ({model}), {int(memory) // 1024 // 1024} GiB, {platform.system()}"
-
-
-def _package_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 if __name__ == "__main__":
