@@ -1,9 +1,10 @@
-"""What every benchmark shares: wrk driven and read, servers started, process readings, and
-the report (tables, target verdicts, the markdown file).
+"""What every benchmark shares: wrk driven and read, servers started and signed in to,
+process readings, and the report (tables, target verdicts, the markdown file).
 
-run.py's parts measure with these, as do fuzz.py and soak.py. The figures are only
-comparable because every part loads its servers the same way: one wrk thread, each URL
-warmed up first, the median of three runs.
+Each part of the benchmark (throughput.py, access_log.py, journal.py, proxy.py, sandbox.py,
+scaling.py) measures with these and writes its own section; run.py runs the parts. The
+figures are only comparable because every part loads its servers the same way: one wrk
+thread, each URL warmed up first, the median of three runs.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 import requests
 
@@ -86,6 +88,18 @@ def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
             for label, loads in runs.items()}
 
 
+def compare(servers: dict[str, str], seconds: int, connections: int, headers: dict[str, str],
+            script: Path | None = None) -> dict[tuple[str, str], Load]:
+    """Every endpoint on each of ``servers`` (label -> base URL), the servers measured in turn
+    (``wrk_turn_about``) one endpoint after the other: keyed by (label, endpoint name)."""
+    results = {}
+    for name, path in ENDPOINTS.items():
+        loads = wrk_turn_about({label: url + path for label, url in servers.items()}, seconds, connections,
+                               headers, script)
+        results.update({(label, name): load for label, load in loads.items()})
+    return results
+
+
 def parse_wrk(output: str) -> Load:
     """wrk's report (run with --latency): requests/s, the median and 99th percentile, and
     every socket error and non-2xx/3xx answer counted as an error."""
@@ -145,6 +159,12 @@ def token(url: str) -> str:
     return response.json()["access_token"]
 
 
+def authorization(url: str) -> dict[str, str]:
+    """The header of a fresh token from the mock at ``url`` (the demo client); any mock of the
+    same run accepts it, since they share one token secret."""
+    return {"Authorization": f"Bearer {token(url)}"}
+
+
 # -- process readings -----------------------------------------------------------------------
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -200,6 +220,13 @@ def version_of(command: list[str]) -> str:
 
 # -- the report -----------------------------------------------------------------------------
 
+class Verdict(NamedTuple):
+    """One target of the report: what it asks, whether this run met it, and what was measured."""
+
+    target: str
+    met: bool
+    measured: str
+
 
 def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -207,9 +234,22 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def say_targets(say: Callable[..., None], verdicts: list[tuple[str, bool, str]]) -> None:
-    rows = [[target, "yes" if met else "NO", measured] for target, met, measured in verdicts]
-    say("## Targets", "", table(["target", "met", "measured"], rows), "")
+@dataclass
+class Report:
+    """The report as it is written: each line printed at once, so a long run shows every
+    section as soon as it is measured, and kept for the markdown file."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, *lines: str) -> None:
+        for line in lines:
+            print(line, flush=True)
+            self.lines.append(line)
+
+    def targets(self, verdicts: list[Verdict]) -> None:
+        """The closing section: every target of the parts run, met or not."""
+        rows = [[target, "yes" if met else "NO", measured] for target, met, measured in verdicts]
+        self.say("## Targets", "", table(["target", "met", "measured"], rows), "")
 
 
 def side_by_side_table(results: dict[tuple[str, str], Load], server: str, peer: str, ratio: str) -> str:
@@ -221,6 +261,16 @@ def side_by_side_table(results: dict[tuple[str, str], Load], server: str, peer: 
                      f"{measured.requests_per_second / compared.requests_per_second:.2f}x"])
         rows.append([path, peer, *compared.cells(), ""])
     return table(["endpoint", "server", "requests/s", "p50 ms", "p99 ms", "errors", ratio], rows)
+
+
+def costs_at_most_10_percent(target: str, results: dict[tuple[str, str], Load], server: str,
+                             peer: str) -> Verdict:
+    """What is on by default must cost little: ``server`` keeps at least 0.9x the throughput of
+    ``peer``, the same mock with it switched off, on every endpoint."""
+    ratios = {name: results[(server, name)].requests_per_second / results[(peer, name)].requests_per_second
+              for name in ENDPOINTS}
+    return Verdict(target, min(ratios.values()) >= 0.9,
+                   ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))
 
 
 def write_markdown(path: Path, report: list[str], commands: list[str], prism: list[str] | None) -> None:
