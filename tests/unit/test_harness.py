@@ -55,3 +55,23 @@ def test_servers_compared_are_measured_in_turn(monkeypatch):
     warm_ups, runs = [("-d2s", "http://a/"), ("-d2s", "http://b/")], [("-d5s", "http://a/"), ("-d5s", "http://b/")]
     assert calls == warm_ups + runs * 3
     assert loads["logged"].requests_per_second == loads["quiet"].requests_per_second == 22478.03
+
+
+def test_compare_measures_every_endpoint_with_the_servers_in_turn(monkeypatch):
+    calls = []
+
+    def fake_turn_about(urls, seconds, connections, headers, script=None):
+        calls.append(urls)
+        return {label: harness.Load(100.0, 1.0, 2.0, 0) for label in urls}
+
+    monkeypatch.setattr(harness, "wrk_turn_about", fake_turn_about)
+    results = harness.compare({"on": "http://a", "off": "http://b"}, 5, 16, {})
+    assert calls == [{"on": f"http://a{path}", "off": f"http://b{path}"} for path in harness.ENDPOINTS.values()]
+    assert set(results) == {(label, name) for name in harness.ENDPOINTS for label in ("on", "off")}
+
+
+def test_a_default_that_costs_more_than_a_tenth_on_any_endpoint_misses_its_target():
+    loads = {("on", "balances"): harness.Load(95.0, 1.0, 2.0, 0), ("off", "balances"): harness.Load(100.0, 1.0, 2.0, 0),
+             ("on", "history"): harness.Load(80.0, 1.0, 2.0, 0), ("off", "history"): harness.Load(100.0, 1.0, 2.0, 0)}
+    verdict = harness.costs_at_most_10_percent("costs little", loads, "on", "off")
+    assert verdict == ("costs little", False, "balances 0.95x, history 0.80x")
