@@ -24,7 +24,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.run import ROOT, started, table, token
+from benchmarks.harness import ROOT, started, table, token
 from contract_tests.checks import ContractViolation, error_body_is_the_envelope
 from contract_tests.client import TOKEN_PATH
 

@@ -14,7 +14,7 @@ import time
 
 import click
 
-from benchmarks.run import ROOT, _parse, memory_mb, require_wrk, started, table, token
+from benchmarks.harness import ROOT, memory_mb, parse_wrk, require_wrk, started, table, token
 
 WARM_UP = 10
 
@@ -37,7 +37,7 @@ def main(seconds: int, connections: int) -> None:
         threading.Thread(target=lambda: (load.wait(), done.set()), daemon=True).start()
         while not done.wait(5):
             samples.append((time.monotonic() - begin, memory_mb(mock.process.pid)[1]))
-        result = _parse(load.stdout.read())
+        result = parse_wrk(load.stdout.read())
     print(table(["second", "total PSS MB"], [[f"{t:.0f}", f"{m:.1f}"] for t, m in samples]))
     settled = next(m for t, m in samples if t >= WARM_UP)
     growth = (samples[-1][1] - settled) / settled

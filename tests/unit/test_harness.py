@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from benchmarks import run
+from benchmarks import harness
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/user/balances/
   1 threads and 16 connections
@@ -31,8 +31,8 @@ def test_wrk_report_is_parsed(monkeypatch):
         calls.append(command)
         return subprocess.CompletedProcess(command, 0, stdout=WRK_OUTPUT, stderr="")
 
-    monkeypatch.setattr(run.subprocess, "run", fake_run)
-    load = run.wrk("http://127.0.0.1:8000/user/balances/", 10, 16, {"Authorization": "Bearer t"})
+    monkeypatch.setattr(harness.subprocess, "run", fake_run)
+    load = harness.wrk("http://127.0.0.1:8000/user/balances/", 10, 16, {"Authorization": "Bearer t"})
     assert (load.requests_per_second, load.p50_ms, load.p99_ms) == (22478.03, 0.646, 1.74)
     assert load.errors == 3 * 6  # summed over the three measured runs
     assert calls[0][-2:] == ["-d2s", "http://127.0.0.1:8000/user/balances/"]  # the unmeasured warm-up
@@ -40,7 +40,7 @@ def test_wrk_report_is_parsed(monkeypatch):
 
 
 def test_markdown_table():
-    assert run.table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+    assert harness.table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
 
 
 def test_servers_compared_are_measured_in_turn(monkeypatch):
@@ -50,8 +50,28 @@ def test_servers_compared_are_measured_in_turn(monkeypatch):
         calls.append((command[-2], command[-1]))
         return subprocess.CompletedProcess(command, 0, stdout=WRK_OUTPUT, stderr="")
 
-    monkeypatch.setattr(run.subprocess, "run", fake_run)
-    loads = run.wrk_turn_about({"logged": "http://a/", "quiet": "http://b/"}, 5, 16, {})
+    monkeypatch.setattr(harness.subprocess, "run", fake_run)
+    loads = harness.wrk_turn_about({"logged": "http://a/", "quiet": "http://b/"}, 5, 16, {})
     warm_ups, runs = [("-d2s", "http://a/"), ("-d2s", "http://b/")], [("-d5s", "http://a/"), ("-d5s", "http://b/")]
     assert calls == warm_ups + runs * 3
     assert loads["logged"].requests_per_second == loads["quiet"].requests_per_second == 22478.03
+
+
+def test_compare_measures_every_endpoint_with_the_servers_in_turn(monkeypatch):
+    calls = []
+
+    def fake_turn_about(urls, seconds, connections, headers, script=None):
+        calls.append(urls)
+        return {label: harness.Load(100.0, 1.0, 2.0, 0) for label in urls}
+
+    monkeypatch.setattr(harness, "wrk_turn_about", fake_turn_about)
+    results = harness.compare({"on": "http://a", "off": "http://b"}, 5, 16, {})
+    assert calls == [{"on": f"http://a{path}", "off": f"http://b{path}"} for path in harness.ENDPOINTS.values()]
+    assert set(results) == {(label, name) for name in harness.ENDPOINTS for label in ("on", "off")}
+
+
+def test_a_default_that_costs_more_than_a_tenth_on_any_endpoint_misses_its_target():
+    loads = {("on", "balances"): harness.Load(95.0, 1.0, 2.0, 0), ("off", "balances"): harness.Load(100.0, 1.0, 2.0, 0),
+             ("on", "history"): harness.Load(80.0, 1.0, 2.0, 0), ("off", "history"): harness.Load(100.0, 1.0, 2.0, 0)}
+    verdict = harness.costs_at_most_10_percent("costs little", loads, "on", "off")
+    assert verdict == ("costs little", False, "balances 0.95x, history 0.80x")
