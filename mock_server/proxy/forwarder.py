@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
+from contract_tests import redaction
 from contract_tests.reproduce import curl_command
 from mock_server.errors import envelope, guarded
 from mock_server.journal.journal import Journal, stored_entries
@@ -65,7 +66,8 @@ class Proxy:
         self.options = options
         self.judge = judge
         self.journal = journal
-        self._report = report
+        self._report = lambda line: report(redaction.text(line))
+        """Every line the proxy logs, with what looks like a credential hidden."""
         self._target = options.target.rstrip("/")
         self._client: httpx.Client | None = None
         self._pid = 0
