@@ -57,7 +57,7 @@ MAX_JOURNAL_SIZE = 1_000_000
 @click.option("--fixtures", "fixtures_path", type=click.Path(path_type=Path), envvar="BALANCES_MOCK_FIXTURES",
               help="Serve this ledger.json (or a fixtures folder holding one) instead of a scenario.")
 @click.option("--clients", "clients_file", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="BALANCES_MOCK_CLIENTS", help="YAML file of extra OAuth clients (see README).")
+              envvar="BALANCES_MOCK_CLIENTS", help="YAML file of extra OAuth clients (docs/integrators/mock.md).")
 @click.option("--token-secret", envvar="BALANCES_MOCK_TOKEN_SECRET", show_envvar=True,
               help="Secret that signs tokens; give every replica the same one. Default: random.")
 @click.option("--token-ttl", default=DEFAULT_TOKEN_TTL, show_default=True, type=click.IntRange(1),
