@@ -19,6 +19,7 @@ from types import ModuleType
 import pytest
 
 from ..support import SPEC_PATH
+from ..support.docs import MOCK_URL, python_block
 
 pytestmark = pytest.mark.slow
 
@@ -134,6 +135,18 @@ def test_the_generated_sdk_reads_the_mock(generated, server):
     assert isinstance(refused, models.ErrorEnvelope), refused
     assert refused.error.code == "insufficient_permissions"
     assert refused.error.details.additional_properties["granted_scopes"] == ["read"]
+
+
+def test_the_documented_example_runs(generated, server):
+    """The tokens page's example, as a user copies it, against the SDK generated here (its
+    package named as this test names it) and the test server's address."""
+    block = python_block("docs/integrators/tokens.md", "the generated SDK")
+    code = block.text.replace(MOCK_URL, server.url).replace("balances_sdk", PACKAGE)
+    names: dict = {}
+    exec(compile(code, block.where, "exec"), names)
+    page = names["page"]
+    assert isinstance(page, generated.models().HistoryPage), page
+    assert page.limit == 5 and {entry.currency for entry in page.history} == {"ETH"}
 
 
 def test_a_refused_token_request_is_no_token(generated, server):

@@ -13,6 +13,7 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from ..support import BALANCES, HISTORY
+from ..support.docs import MOCK_URL, python_block
 
 
 @pytest.fixture(autouse=True)
@@ -128,3 +129,17 @@ def test_authlib_too_wide_a_scope_is_invalid_scope(server, method):
     with pytest.raises(OAuthError) as raised:
         session.fetch_token(f"{server.url}/o/token/", grant_type="client_credentials")
     assert raised.value.error == "invalid_scope"
+
+
+# -- the documented examples -------------------------------------------------------------
+
+@pytest.mark.parametrize("title", ["Authlib", "requests-oauthlib"])
+def test_the_documented_example_runs(title, server):
+    """The page's example, exactly as a user copies it, with the test server's address for the mock's."""
+    block = python_block("docs/integrators/tokens.md", title)
+    names: dict = {}
+    exec(compile(block.text.replace(MOCK_URL, server.url), block.where, "exec"), names)
+    if title == "Authlib":
+        assert "ETH" in names["balances"]["account"]
+    else:
+        assert len(names["page"]["history"]) == 5 and names["page"]["limit"] == 5

@@ -205,18 +205,18 @@ def test_a_bad_target_is_a_usage_error():
     assert "Traceback" not in result.stderr
 
 
-def readme_ci_script() -> str:
-    """The shell script of the README's CI job that runs integration tests through the proxy."""
+def documented_ci_script() -> str:
+    """The shell script of the CI recipe that runs integration tests through the proxy."""
     from ..support import ROOT
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    job = text.split("### A CI job: your integration tests through the proxy", 1)[1]
+    text = (ROOT / "docs" / "ci" / "recipes.md").read_text(encoding="utf-8")
+    job = text.split("## A CI job: your integration tests through the proxy", 1)[1]
     script = job.split("        run: |\n", 1)[1].split("        env:\n", 1)[0]
     return "\n".join(line.removeprefix("          ") for line in script.splitlines())
 
 
-def test_the_readme_ci_job_runs_as_written(server, tmp_path):
-    """The README's script, verbatim, around an integration suite whose client asks for a page
+def test_the_documented_ci_job_runs_as_written(server, tmp_path):
+    """The CI recipe's script, verbatim, around an integration suite whose client asks for a page
     of 500: its tests pass, the proxy's verdict fails the job, and proxy.xml says why."""
     import os
     import subprocess
@@ -231,7 +231,7 @@ def test_the_readme_ci_job_runs_as_written(server, tmp_path):
         "    bearer = {'Authorization': 'Bearer ' + token.json()['access_token']}\n"
         "    assert requests.get(url + '/user/balances/history/?limit=500', headers=bearer).status_code == 400\n")
     bin_dir = os.path.dirname(sys.executable)
-    result = subprocess.run(["bash", "-c", readme_ci_script()], cwd=tmp_path, capture_output=True, text=True,
+    result = subprocess.run(["bash", "-c", documented_ci_script()], cwd=tmp_path, capture_output=True, text=True,
                             timeout=120, env={**os.environ, "STAGING_URL": server.url,
                                               "PATH": f"{bin_dir}:{os.environ['PATH']}"})
     assert result.returncode == 1, result.stdout + result.stderr

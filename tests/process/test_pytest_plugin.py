@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from ..support import ROOT
+from ..support.docs import python_block
 
 pytestmark = pytest.mark.slow
 
@@ -106,21 +106,23 @@ def test_a_marker_it_cannot_read(balances_mock):
 '''
 
 
-def readme_example() -> str:
-    """The first Python block of the README's pytest section, exactly as a user copies it."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Testing your integration with pytest", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+PAGE = "docs/integrators/pytest-plugin.md"
 
 
-def test_the_fixture_under_xdist_with_the_readme_example(pytester, monkeypatch):
+def documented_example(title: str) -> str:
+    """A Python block of the pytest plugin's page, exactly as a user copies it."""
+    return python_block(PAGE, title).text
+
+
+def test_the_fixture_under_xdist_with_the_documented_examples(pytester, monkeypatch):
     monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)  # the example works as a user's shell has it
-    pytester.makepyfile(test_cases=CASES, test_readme=readme_example())
+    pytester.makepyfile(test_cases=CASES, test_sync=documented_example("test_sync.py"),
+                        test_whale=documented_example("test_whale.py"))
     result = pytester.runpytest_subprocess("-n", "2", "--balances-mock-scenario", "dust", "--balances-mock-seed", "3",
                                            "-p", "no:cacheprovider", timeout=120)
     output = result.stdout.str()
     assert "2 workers" in output
-    result.assert_outcomes(passed=14, failed=1, errors=1)
+    result.assert_outcomes(passed=15, failed=1, errors=1)
     # The failure shows what the client sent, with the verdict, twice: the assert and the journal section.
     assert "<0 request(s) matching path='/user/balances/', status=200; the test's client sent 1:" in output
     assert re.search(r"balances-mock journal of sandbox-\w+", output)
