@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from .support import SPEC_PATH
+from .support.docs import BuiltSite, build_site
 
 LEVELS = ("unit", "http", "process", "browser")
 
@@ -33,3 +34,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def docs_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """The documentation site, built once per session (``mkdocs build --strict``) into a temporary folder."""
+    return build_site(tmp_path_factory.mktemp("site"))

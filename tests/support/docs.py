@@ -7,6 +7,7 @@ site shows above the block), so a test runs exactly what a reader copies.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -15,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 from . import ROOT
 
@@ -235,3 +237,18 @@ PYTHON_EXAMPLES = {
     ("docs/integrators/pytest-plugin.md", "test_whale.py"): "tests/process/test_pytest_plugin.py",
 }
 """Every Python block of the site, by page and title, and the test file that runs it."""
+
+
+@cache
+def hook(name: str) -> ModuleType:
+    """A module of ``docs/hooks/``, imported by its path as MkDocs imports it (its folder on the
+    path meanwhile, so ``site`` finds ``reference``)."""
+    folder = DOCS / "hooks"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(f"docs_hooks_{name}", folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(folder))
