@@ -16,7 +16,7 @@ class ConsoleConfig:
 
     prefill: Client | None = None
     """The client the sign-in form shows filled in: the demo client, whose credentials are
-    printed at start-up and in the README, when the server has it; None: an empty form (a
+    printed at start-up and in the documentation, when the server has it; None: an empty form (a
     clients file's secrets are never put in a page)."""
     token_path: str = "/o/token/"
     """Where the page asks for its token."""

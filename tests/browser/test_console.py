@@ -81,8 +81,8 @@ def serious_accessibility_violations(page: Page) -> list[str]:
 
 
 def keep_the_readmes_picture(page: Page) -> None:
-    """The README's picture of the main view: written to docs/ when BALANCES_UPDATE_SCREENSHOT is
-    set; the one kept must be a PNG of this view's size."""
+    """The picture of the main view that the README and the console's page show (docs/console.png):
+    written when BALANCES_UPDATE_SCREENSHOT is set; the one kept must be a PNG of this view's size."""
     shot = page.screenshot(full_page=False)
     if os.environ.get("BALANCES_UPDATE_SCREENSHOT"):
         SCREENSHOT.parent.mkdir(exist_ok=True)

@@ -178,4 +178,4 @@ def test_the_committed_fixtures_are_what_the_generator_makes(tmp_path, scenario,
     committed = ROOT / "fixtures" / f"{scenario}-seed{seed}"
     assert committed.is_dir(), f"run: balances-mock fixtures --scenario {scenario} --seed {seed} --out {committed}"
     fresh = export_to(tmp_path / "fresh", scenario, seed)
-    assert tree(fresh) == tree(committed), "regenerate with the README's command"
+    assert tree(fresh) == tree(committed), "regenerate with the command on docs/qa/fixtures.md"

@@ -49,7 +49,7 @@ export class Client {
     return this.#token !== null;
   }
 
-  /** POST /o/token/ with HTTP Basic, as the README shows; the secret is not kept. */
+  /** POST /o/token/ with HTTP Basic, as the tour (docs/getting-started/tour.md) shows; the secret is not kept. */
   async signIn(clientId, secret, tokenPath) {
     const basic = btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`);
     const response = await fetch(this.origin + tokenPath, {
