@@ -14,7 +14,8 @@ import requests
 from ..support.docs import answer_matches, run_steps, shell_blocks, steps
 from ..support.mock import MockServer, start_server
 
-RUN = {"docs/getting-started/tour.md": None, "README.md": "## A short tour"}
+RUN = {"docs/getting-started/tour.md": None, "README.md": "## A short tour", "docs/integrators/sandbox.md": None,
+       "docs/integrators/faults.md": None, "docs/integrators/journal.md": None}
 """The pages (and the section of one) whose every shell block runs, in order, against a fresh
 mock serving the default account."""
 

@@ -145,16 +145,56 @@ class Ran:
 
 
 def run_steps(page_steps: list[Step], url: str, env: dict[str, str], cwd: Path) -> list[Ran]:
-    """Run the steps in one bash, as a reader pastes them into one terminal, against the mock at ``url``."""
+    """Run the steps as a reader pastes them into one terminal, against the mock at ``url``: in
+    bash, one shell's variables carried from step to step, except that a bare ``balances-mock``
+    command line runs in-process through click's runner (an interpreter per call costs a
+    second), with ``env`` as its environment."""
+    ran: list[Ran] = []
+    shell: list[Step] = []
+    state = cwd / ".shell-state"
+    for step in page_steps:
+        args = bare_command(step.command)
+        if args is None:
+            shell.append(step)
+            continue
+        ran += _in_bash(shell, url, env, cwd, state)
+        shell = []
+        from click.testing import CliRunner
+
+        from mock_server.commands.main import main
+
+        result = CliRunner().invoke(main, args, env=env)
+        ran.append(Ran(step, result.output, result.exit_code))
+    return ran + _in_bash(shell, url, env, cwd, state)
+
+
+def bare_command(command: str) -> list[str] | None:
+    """The arguments of a ``balances-mock`` command line that needs no shell: no variable, no
+    pipe or redirection, one line; None for anything else."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    tokens = list(lexer)
+    if tokens[:1] != ["balances-mock"] or "\n" in command or any("$" in token or token in OPERATORS
+                                                                for token in tokens):
+        return None
+    return tokens[1:]
+
+
+def _in_bash(page_steps: list[Step], url: str, env: dict[str, str], cwd: Path, state: Path) -> list[Ran]:
+    if not page_steps:
+        return []
     marker = "@@step-done@@"
-    script = "set -u\n" + "".join(f"{{ {step.command.replace(MOCK_URL, url)}\n}} 2>&1; status=$?; echo; "
-                                  f"echo {marker} $status\n" for step in page_steps)
+    script = (f"set -a -u\n[ -f {state} ] && source {state}\n"
+              + "".join(f"{{ {step.command.replace(MOCK_URL, url)}\n}} 2>&1; status=$?; echo; echo {marker} $status\n"
+                        for step in page_steps)
+              + f"export -p > {state}\n")
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=cwd,
                             env={**os.environ, **env})
     parts = re.split(rf"\n{marker} (\d+)\n", result.stdout)
     assert len(parts) == 2 * len(page_steps) + 1, f"the steps stopped early: {result.stdout}{result.stderr}"
     host = url.removeprefix("http://")
-    return [Ran(step, parts[2 * index].replace(url, MOCK_URL).replace(host, "127.0.0.1:8000"),
+    return [Ran(step, parts[2 * index].replace("\r\n", "\n").replace(url, MOCK_URL).replace(host, "127.0.0.1:8000"),
                 int(parts[2 * index + 1]))
             for index, step in enumerate(page_steps)]
 
