@@ -132,7 +132,7 @@ def test_every_path_and_name_architecture_md_gives_exists():
         elif "/" in name and " " not in name:
             if not (ROOT / name.rstrip("/")).exists():
                 missing.append(name)
-        elif re.fullmatch(r"\w+\.(py|md|yaml|toml)", name):
+        elif re.fullmatch(r"\w+\.(py|md|yaml|yml|toml)", name):
             if not any(ROOT.glob(f"**/{name}")):
                 missing.append(name)
         elif re.fullmatch(r"[A-Za-z_]\w*(\.\w+)?(\(\w*\))?", name):
