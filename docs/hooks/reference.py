@@ -256,9 +256,10 @@ def environment_variables() -> dict[str, dict[str, Any]]:
     variables: dict[str, dict[str, Any]] = {}
 
     def add(name: str, where: str, flag: str, text: str) -> None:
-        entry = variables.setdefault(name, {"where": [], "flag": flag, "text": text})
-        if where not in entry["where"]:
-            entry["where"].append(where)
+        entry = variables.setdefault(name, {"where": [], "flags": [], "text": text})
+        for key, value in (("where", where), ("flags", flag)):
+            if value not in entry[key]:
+                entry[key].append(value)
 
     def walk(command: click.Command, prefix: str) -> None:
         for parameter in command.params:
@@ -278,10 +279,16 @@ def environment_variables() -> dict[str, dict[str, Any]]:
 
 
 def render_environment() -> str:
-    out = ["| variable | option | read by | what it does |", "|---|---|---|---|"]
+    """The variables grouped by the commands that read them, a table per group."""
+    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for name, entry in sorted(environment_variables().items()):
-        where = _group_sandbox(entry["where"])
-        out.append(f"| `{name}` | `{entry['flag']}` | {where} | {_one_line(entry['text'])} |")
+        groups.setdefault(_group_sandbox(entry["where"]), []).append((name, entry))
+    out = []
+    for where, variables in groups.items():
+        out += [f"### Read by {where}", "", "| variable | option | what it does |", "|---|---|---|"]
+        out += [f"| `{name}` | {' / '.join(f'`{flag}`' for flag in entry['flags'])} | {_one_line(entry['text'])} |"
+                for name, entry in variables]
+        out.append("")
     return "\n".join(out)
 
 
@@ -289,8 +296,8 @@ def _group_sandbox(commands: list[str]) -> str:
     """``balances-mock sandbox deposit``, ``... withdraw`` and the rest as one ``balances-mock sandbox *``."""
     sandbox = [command for command in commands if command.startswith("balances-mock sandbox ")]
     others = [command for command in commands if command not in sandbox]
-    shown = others + (["balances-mock sandbox *"] if len(sandbox) > 1 else sandbox)
-    return "<br>".join(f"`{command}`" for command in shown)
+    shown = others + (["balances-mock sandbox ..."] if len(sandbox) > 1 else sandbox)
+    return ", ".join(f"`{command}`" for command in shown)
 
 
 # -- scenarios ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
   its rendered reference page). A link to a file the site does not hold fails the build.
 * A line ``::: generated NAME [ARGUMENT]`` is replaced by the reference ``reference.py``
   renders from the code and the specs.
+* The commands' reference (mkdocs-click) shows no click-internal marker as a default.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     source = Path(page.file.abs_src_path).resolve().relative_to(ROOT).as_posix()
     markdown = GENERATED.sub(lambda match: _generate(match, source), markdown)
     return _outside_fences(markdown, lambda text: LINK.sub(lambda match: _relink(match, source, page, files), text))
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """mkdocs-click 0.9 shows click 8.3's marker for "no default" as a default
+    (mkdocs/mkdocs-click#95, open): shown as mkdocs-click shows a missing default on older click."""
+    return html.replace("<td><code>Sentinel.UNSET</code></td>", "<td>None</td>")
 
 
 def _generate(match: re.Match[str], source: str) -> str:

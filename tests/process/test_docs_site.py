@@ -72,6 +72,7 @@ def test_the_commands_reference_holds_every_command_and_option(site):
 
     walk(main, "balances-mock")
     assert not absent, absent
+    assert "Sentinel" not in page and "<code>127.0.0.1</code>" in page  # defaults as click knows them
 
 
 def test_the_reference_renders_both_specs_operation_by_operation(site, spec):
