@@ -174,8 +174,12 @@ def test_the_clock_advances_and_is_set_forward_only(sandbox, token):
     assert_conforms(moved)
     assert sandbox.post(CLOCK, token, json={"set": "2025-02-01T00:00:00Z"}).json == {"now": "2025-02-01T00:00:00Z"}
     assert book(sandbox, token, amount="1").json["timestamp"] == "2025-02-01T00:00:00Z"
-    error = assert_envelope(sandbox.post(CLOCK, token, json={"set": "2025-01-31T00:00:00Z"}), 400, "invalid_request")
-    assert "forward" in error["details"]["set"][0] and "2025-02-01T00:00:01Z" in error["details"]["set"][0]
+    backwards = sandbox.post(CLOCK, token, json={"set": "2025-01-31T00:00:00Z"})
+    assert_conforms(backwards)
+    error = assert_envelope(backwards, 409, "clock_backwards")
+    assert error["details"] == {"clock": "2025-02-01T00:00:01Z", "requested": "2025-01-31T00:00:00Z"}
+    assert error["message"] == ("The clock only moves forward: it reads 2025-02-01T00:00:01Z, and "
+                                "2025-01-31T00:00:00Z is before that.")
     for body, field in (({"advance": -1}, "advance"), ({}, "body"), ({"advance": 1, "set": "2026-01-01T00:00:00Z"},
                                                                       "body"), ({"advance": "60"}, "advance")):
         assert list(assert_envelope(sandbox.post(CLOCK, token, json=body), 400, "invalid_request")["details"]) \
@@ -188,9 +192,26 @@ def test_a_timestamp_moves_the_clock_and_never_rewrites_history(sandbox, token):
     assert timed["timestamp"] == "2025-03-01T12:00:00Z"
     assert book(sandbox, token, amount="1").json["timestamp"] == "2025-03-01T12:00:01Z"
     before = snapshot(sandbox, token)
-    error = assert_envelope(book(sandbox, token, amount="1", timestamp="2025-03-01T11:59:59Z"), 400, "invalid_request")
-    assert "never rewrites history" in error["details"]["timestamp"][0]
+    backdated = book(sandbox, token, amount="1", timestamp="2025-03-01T11:59:59Z", headers={"Idempotency-Key": "b"})
+    assert_conforms(backdated)
+    error = assert_envelope(backdated, 409, "backdated_transaction")
+    assert error["details"] == {"newest_entry": "2025-03-01T12:00:01Z", "requested": "2025-03-01T11:59:59Z"}
+    assert "never rewrites history" in error["message"]
     assert snapshot(sandbox, token) == before
+    assert book(sandbox, token, amount="1", headers={"Idempotency-Key": "b"}).status_code == 201  # not remembered
+
+
+def test_the_clock_stops_at_the_last_second_a_timestamp_can_show(sandbox, token):
+    assert sandbox.post(CLOCK, token, json={"set": "9999-12-31T23:59:00Z"}).status_code == 200
+    before = snapshot(sandbox, token)
+    for refused, field, value in ((sandbox.post(CLOCK, token, json={"advance": 60}), "advance", 60),
+                                  (book(sandbox, token, timestamp="9999-12-31T23:59:59Z"), "timestamp",
+                                   "9999-12-31T23:59:59Z")):
+        assert_conforms(refused)
+        error = assert_envelope(refused, 409, "clock_limit_exceeded")
+        assert error["details"] == {"clock": "9999-12-31T23:59:00Z", field: value, "maximum": "9999-12-31T23:59:59Z"}
+    assert snapshot(sandbox, token) == before
+    assert sandbox.post(CLOCK, token, json={"advance": 59}).json == {"now": "9999-12-31T23:59:59Z"}
 
 
 # -- reset and the account ------------------------------------------------------------------
