@@ -3,7 +3,10 @@ schemas, examples that obey it, and the app refusing to start without it."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin
 
@@ -59,6 +62,34 @@ EXAMPLES = list(examples())
 def test_every_example_obeys_its_schema(where, schema, base, value):
     validator = OAS31Validator({"$ref": urljoin(base, schema["$ref"])}, registry=REGISTRY)
     assert not [e.message for e in validator.iter_errors(value)], where
+
+
+def schema(name: str) -> dict[str, Any]:
+    return DOCUMENTS[SANDBOX]["components"]["schemas"][name]
+
+
+def validator(name: str) -> OAS31Validator:
+    return OAS31Validator({"$ref": f"{SANDBOX}#/components/schemas/{name}"}, registry=REGISTRY)
+
+
+WHOLE = ["", "0", "00", "1", "01", "10", "9" * 13, "0" + "9" * 13, "1" + "0" * 12, "1" + "0" * 13, "-1", "+1", " 1"]
+FRACTION = [None, "", "0", "000000", "0000000", "000001", "5", "100000", "0000010", "1234567", "5e1"]
+AMOUNTS = [whole if fraction is None else f"{whole}.{fraction}"
+           for whole, fraction in itertools.product(WHOLE, FRACTION)]
+
+
+def bookable(amount: str) -> bool:
+    """What the sandbox books: digits, at most 6 places, above zero, below 10**13."""
+    return (re.fullmatch(r"[0-9]+(\.[0-9]{1,6})?", amount) is not None
+            and 0 < Decimal(amount) < 10**13)
+
+
+def test_an_amount_matches_the_pattern_exactly_when_it_is_above_zero_with_at_most_6_places():
+    """Zero is refused by the schema (400), so a client or a fuzzer built from it never sends
+    one; an amount no balance can hold is the account's 409 (``balance_limit_exceeded``)."""
+    pattern = re.compile(schema("TransactionRequest")["properties"]["amount"]["pattern"])
+    assert sum(map(bookable, AMOUNTS)) >= 20
+    assert [amount for amount in AMOUNTS if bool(pattern.search(amount)) != bookable(amount)] == []
 
 
 def test_an_app_cannot_start_on_a_broken_control_spec():
