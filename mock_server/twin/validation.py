@@ -134,8 +134,8 @@ class SpecValidator:
         for error in errors:
             cause = error.__cause__ or error
             if isinstance(cause, InvalidSchemaValue):
-                for schema_error in cause.schema_errors:
-                    problems.setdefault(_field(schema_error), []).append(_schema_reason(schema_error))
+                for field_name, reasons in _field_reasons(cause.schema_errors).items():
+                    problems.setdefault(field_name, []).extend(reasons)
             else:
                 problems.setdefault(BODY, []).append(_reason(error))
         if problems:
@@ -256,11 +256,36 @@ def _field(error: Any) -> str:
     return BODY
 
 
+def _field_reasons(errors: Iterable[Any]) -> dict[str, list[str]]:
+    """Each field's reasons. Where a condition narrows a field's enum (a fault's statuses for
+    its path), its reason stands alone: the field's own enum, which it narrows, says less."""
+    errors = list(errors)
+    narrowed = {_field(error) for error in errors if _narrowed(error)}
+    reasons: dict[str, list[str]] = {}
+    for error in errors:
+        field_name = _field(error)
+        if field_name in narrowed and _closest(error).validator == "enum" and not _narrowed(error):
+            continue
+        reasons.setdefault(field_name, []).append(_schema_reason(error))
+    return reasons
+
+
+def _narrowed(error: Any) -> bool:
+    """An enum a condition (``if``/``then``) narrows, with a description of what it allows."""
+    error = _closest(error)
+    return (error.validator == "enum" and "then" in error.relative_schema_path
+            and isinstance(error.schema, Mapping) and "description" in error.schema)
+
+
 def _schema_reason(error: Any) -> str:
-    """jsonschema's message; for a pattern, the schema's description says what is expected."""
+    """jsonschema's message; for a pattern, and for an enum that a condition (``if``/``then``)
+    narrows, the schema's description says what is expected."""
     error = _closest(error)
     if error.validator == "pattern" and isinstance(error.schema, Mapping) and "description" in error.schema:
         return f"{error.instance!r} does not match the expected format: {error.schema['description']}"
+    if _narrowed(error):
+        return (f"{error.instance!r} is not one of {error.schema['description']}: "
+                f"{', '.join(map(str, error.validator_value))}")
     if error.validator == "additionalProperties":
         return "is not a field of this request"
     if error.validator == "required":

@@ -17,6 +17,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from mock_server.spec import documented_responses
 from mock_server.twin.validation import SpecValidator
 
 from ..support import SANDBOX_SPEC_PATH, SPEC_PATH
@@ -90,6 +91,36 @@ def test_an_amount_matches_the_pattern_exactly_when_it_is_above_zero_with_at_mos
     pattern = re.compile(schema("TransactionRequest")["properties"]["amount"]["pattern"])
     assert sum(map(bookable, AMOUNTS)) >= 20
     assert [amount for amount in AMOUNTS if bool(pattern.search(amount)) != bookable(amount)] == []
+
+
+def armable(documented: dict, path: str, method: str | None, status: int, retry_after: int | None) -> bool:
+    """Whether the API documents a fault: ``status`` a failure of the path's operation (of
+    ``method``, or of any of its methods), and with ``retry_after`` documented with the header
+    wherever it is documented."""
+    answers = [statuses for (where, verb), statuses in documented.items()
+               if where == path and method in (None, verb.upper())]
+    return (any(status in statuses for statuses in answers)
+            and (retry_after is None or all("Retry-After" in statuses[status].headers
+                                            for statuses in answers if status in statuses)))
+
+
+def test_a_fault_obeys_the_schema_exactly_when_the_api_documents_it():
+    """FaultRequest repeats what openapi.yaml documents, so that a client or a fuzzer built from
+    sandbox.yaml never arms a fault the server refuses; this keeps the two documents agreeing."""
+    documented = documented_responses(DOCUMENTS[SPEC_PATH.as_uri()])
+    statuses = sorted({status for answers in documented.values() for status in answers if status >= 300}
+                      | {300, 404, 418, 598, 599})
+    paths = sorted({path for path, _ in documented}) + ["/user/balances", "/__sandbox/clock"]
+    faults = validator("FaultRequest")
+    wrong = []
+    for path, method, status, retry_after in itertools.product(paths, (None, "GET", "POST"), statuses, (None, 1)):
+        body = {"path": path, "status": status, **({"method": method} if method else {}),
+                **({"retry_after": retry_after} if retry_after else {})}
+        if faults.is_valid(body) != armable(documented, path, method, status, retry_after):
+            wrong.append(body)
+    assert sum(armable(documented, *case) for case in itertools.product(paths, (None, "GET", "POST"), statuses,
+                                                                         (None, 1))) >= 30
+    assert wrong == []
 
 
 def test_an_app_cannot_start_on_a_broken_control_spec():
