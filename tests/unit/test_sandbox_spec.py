@@ -17,6 +17,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from mock_server.ledger.scenarios import SCENARIOS, length_refused
 from mock_server.spec import documented_responses
 from mock_server.twin.validation import SpecValidator
 
@@ -121,6 +122,16 @@ def test_a_fault_obeys_the_schema_exactly_when_the_api_documents_it():
     assert sum(armable(documented, *case) for case in itertools.product(paths, (None, "GET", "POST"), statuses,
                                                                          (None, 1))) >= 30
     assert wrong == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_a_client_request_names_entries_exactly_when_its_scenario_can_have_them(scenario):
+    """The spec refuses entries a named scenario cannot have (400); the server's own scenario,
+    when the request names none, is the server's state (409)."""
+    requests = validator("ClientRequest")
+    assert requests.is_valid({"scenario": scenario, "entries": 0})
+    assert requests.is_valid({"scenario": scenario, "entries": 5}) == (length_refused(scenario, 5) is None)
+    assert requests.is_valid({"entries": 5})
 
 
 def test_an_app_cannot_start_on_a_broken_control_spec():
