@@ -215,6 +215,15 @@ def test_a_timestamp_moves_the_clock_and_never_rewrites_history(sandbox, token):
     assert book(sandbox, token, amount="1", headers={"Idempotency-Key": "b"}).status_code == 201  # not remembered
 
 
+def test_a_whole_number_written_with_a_fraction_is_that_integer(sandbox, token):
+    """JSON Schema counts 3600.0 as an integer, as DRF's IntegerField reads it: the clock moves
+    by 3600 s (it was a 500)."""
+    moved = sandbox.post(CLOCK, token, data=b'{"advance": 3600.0}', content_type="application/json")
+    assert (moved.status_code, moved.json) == (200, {"now": "2025-01-15T10:30:00Z"})
+    assert_envelope(sandbox.post(CLOCK, token, data=b'{"advance": 1.5}', content_type="application/json"),
+                    400, "invalid_request")
+
+
 def test_the_clock_stops_at_the_last_second_a_timestamp_can_show(sandbox, token):
     assert sandbox.post(CLOCK, token, json={"set": "9999-12-31T23:59:00Z"}).status_code == 200
     before = snapshot(sandbox, token)

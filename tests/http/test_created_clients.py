@@ -110,6 +110,16 @@ def test_its_data_is_the_generated_demo_account_of_its_scenario_and_seed(sandbox
                        "base_entries": 200, "booked_entries": 0, "clock": "2025-01-15T09:30:00Z"}
 
 
+def test_a_seed_written_with_a_fraction_is_that_integer(sandbox, token):
+    """``7.0`` is the integer 7 to JSON Schema: the same data as seed 7, not another ledger."""
+    created = sandbox.post(CLIENTS, token, data=b'{"scenario": "whale", "seed": 7.0, "entries": 12.0}',
+                           content_type="application/json")
+    assert created.status_code == 201, created.text
+    assert (created.json["seed"], created.json["entries"]) == (7, 12)
+    twin = create(sandbox, token, scenario="whale", seed=7, entries=12)
+    assert reads(sandbox, sandbox.token(credentials(created.json))) == reads(sandbox, sandbox.token(credentials(twin)))
+
+
 def test_entries_sets_the_history_length(sandbox, token):
     created = create(sandbox, token, scenario="single-currency", entries=12)
     assert (created["scenario"], created["entries"]) == ("single-currency", 12)
