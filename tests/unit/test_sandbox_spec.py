@@ -134,6 +134,18 @@ def test_a_client_request_names_entries_exactly_when_its_scenario_can_have_them(
     assert requests.is_valid({"entries": 5})
 
 
+QUERY_STRINGS = [(f"{method.upper()} {path} {parameter['name']}", parameter["schema"])
+                 for path, item in DOCUMENTS[SANDBOX]["paths"].items() for method, operation in item.items()
+                 for parameter in operation.get("parameters", [])
+                 if parameter["in"] == "query" and parameter["schema"].get("type") == "string"]
+
+
+@pytest.mark.parametrize(("where", "schema"), QUERY_STRINGS, ids=[where for where, _ in QUERY_STRINGS])
+def test_no_query_string_parameter_takes_a_nul(where, schema):
+    """The server refuses a NUL anywhere in a query (400, as Django does): the schema says so."""
+    assert not OAS31Validator(schema).is_valid("a\x00b"), where
+
+
 def test_an_app_cannot_start_on_a_broken_control_spec():
     broken = {**DOCUMENTS[SANDBOX], "paths": {"/__sandbox/clock": {"get": {"responses": "not an object"}}}}
     with pytest.raises(Exception, match="responses|not valid|is not of type"):
