@@ -85,6 +85,15 @@ def test_a_read_only_client(balances_mock):
         balances_mock.deposit("USDTERC20", "1")
 
 
+def test_a_refusal_of_the_accounts_state_says_what_the_state_is(balances_mock):
+    balances_mock.deposit("ETH", "1", timestamp="2025-03-01T00:00:00Z")
+    with pytest.raises(BalancesMockError) as refused:
+        balances_mock.deposit("ETH", "1", timestamp="2025-02-01T00:00:00Z")
+    assert str(refused.value) == ("POST /__sandbox/transactions answered 409: backdated_transaction: "
+                                  "2025-02-01T00:00:00Z is before the account's newest entry (2025-03-01T00:00:00Z): "
+                                  "the sandbox appends, it never rewrites history.")
+
+
 def test_money_is_never_a_float(balances_mock):
     with pytest.raises(TypeError, match="never a float"):
         balances_mock.deposit("USDTERC20", 0.1)
