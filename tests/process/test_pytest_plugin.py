@@ -131,7 +131,7 @@ def test_the_fixture_under_xdist_with_the_documented_examples(pytester, monkeypa
                                            "-p", "no:cacheprovider", timeout=120)
     output = result.stdout.str()
     assert "2 workers" in output
-    result.assert_outcomes(passed=15, failed=1, errors=1)
+    result.assert_outcomes(passed=16, failed=1, errors=1)
     # The failure shows what the client sent, with the verdict, twice: the assert and the journal section.
     assert "<0 request(s) matching path='/user/balances/', status=200; the test's client sent 1:" in output
     assert re.search(r"balances-mock journal of sandbox-\w+", output)
