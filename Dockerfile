@@ -9,22 +9,31 @@
 #   docker build -v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro --build-arg PIP_CERT=/run/host-ca.crt .
 ARG BASE=python:3.12-slim
 
-FROM ${BASE} AS build
-ARG PIP_CERT=
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_CACHE_DIR=1
+FROM ${BASE} AS python
 RUN if ! python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
         apt-get update -qq \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null \
         && rm -rf /var/lib/apt/lists/*; \
     fi \
     && python3 -m venv /opt/balances-mock
-# The dependencies first, from pyproject.toml alone: a change to the sources reuses this layer.
+
+# The dependencies pyproject.toml names, alone in a file: the next stage is rebuilt when they
+# change, not when anything else in pyproject.toml does.
+FROM python AS requirements
 COPY pyproject.toml /src/
 RUN python3 -c 'import tomllib; print("\n".join(tomllib.load(open("/src/pyproject.toml", "rb"))["project"]["dependencies"]))' \
-        > /src/requirements.txt \
-    && /opt/balances-mock/bin/pip install -q ${PIP_CERT:+--cert "$PIP_CERT"} -r /src/requirements.txt
+        > /requirements.txt
+
+FROM python AS build
+ARG PIP_CERT=
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+COPY --from=requirements /requirements.txt /src/requirements.txt
+# pip's cache is a build cache mount: it speeds the next build up and is in no layer.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/balances-mock/bin/pip install -q ${PIP_CERT:+--cert "$PIP_CERT"} -r /src/requirements.txt
 COPY . /src
-RUN /opt/balances-mock/bin/pip install -q ${PIP_CERT:+--cert "$PIP_CERT"} --no-deps /src \
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/balances-mock/bin/pip install -q ${PIP_CERT:+--cert "$PIP_CERT"} --no-deps /src \
     && /opt/balances-mock/bin/pip uninstall -q -y pip setuptools \
     && /opt/balances-mock/bin/balances-mock --version
 
@@ -37,7 +46,7 @@ RUN if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/nu
     fi \
     && useradd --uid 10001 --user-group --no-create-home --home-dir /data --shell /usr/sbin/nologin balances-mock \
     && mkdir /data && chown balances-mock:balances-mock /data \
-    && chmod 0755 /tmp /var/tmp
+    && chmod 0755 /tmp /var/tmp /run/lock
 COPY --from=build /opt/balances-mock /opt/balances-mock
 ENV PATH=/opt/balances-mock/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
