@@ -52,10 +52,16 @@ ENV PATH=/opt/balances-mock/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     BALANCES_MOCK_URL_FILE=/dev/shm/balances-mock.url
+# Where the image was built from, for its labels: the repository's URL and the commit (CI knows
+# them). Declared here, after every layer with content: a new commit rebuilds no layer but these.
+ARG SOURCE=
+ARG REVISION=
 LABEL org.opencontainers.image.title="balances-mock" \
       org.opencontainers.image.description="An offline twin, sandbox and contract kit for the Cryptofuse account-balances API" \
       org.opencontainers.image.version="0.1.0" \
-      org.opencontainers.image.licenses="MIT"
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}"
 USER balances-mock:balances-mock
 WORKDIR /data
 VOLUME ["/data"]

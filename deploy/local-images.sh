@@ -93,7 +93,9 @@ for each in "${what[@]}"; do
     base) make_base ;;
     redis) make_base; build "$REDIS_IMAGE" deploy/stand-ins/redis.Containerfile ;;
     haproxy) make_base; build "$LB_IMAGE" deploy/stand-ins/haproxy.Containerfile ;;
-    mock) make_base; build "$BALANCES_MOCK_IMAGE" Dockerfile ;;
+    mock) make_base
+          build "$BALANCES_MOCK_IMAGE" Dockerfile --build-arg "SOURCE=$(git remote get-url origin 2>/dev/null || true)" \
+            --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || true)" ;;
     *) say "unknown image '$each': base, redis, haproxy or mock"; exit 2 ;;
   esac
 done
