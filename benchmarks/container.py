@@ -38,6 +38,7 @@ def run(bench: Bench, report: Report) -> list[Verdict]:
     cold = _build(cache=False)
     warm = _build(cache=True)
     size_mb, layers = _size()
+    load = os.getloadavg()[0]
     first = [_first_token() for _ in range(RUNS)]
     idle = [_stop(in_flight=0) for _ in range(RUNS)]
     busy = [_stop(in_flight=4) for _ in range(RUNS)]
@@ -48,7 +49,8 @@ def run(bench: Bench, report: Report) -> list[Verdict]:
         f"debian:bookworm-slim; {base_text}): {cold:.0f} s without the layer cache (pip's download cache as this "
         f"machine has it), {warm:.1f} s from it. Image: {size_mb:.0f} MB. The layers that matter:", "",
         table(["size", "layer"], [[f"{mb:.1f} MB", step] for mb, step in layers]), "",
-        f"From `podman run` to the first token answered (host network, median of {RUNS}, each a new container): "
+        f"From `podman run` to the first token answered (host network, median of {RUNS}, each a new container; "
+        f"the machine's load average {load:.1f} on {os.cpu_count()} cores as it began): "
         f"{statistics.median(first):.2f} s (fastest {min(first):.2f} s, slowest {max(first):.2f} s).", "",
         f"`podman stop` (SIGTERM) to exited, median of {RUNS}: {statistics.median(idle):.2f} s idle, "
         f"{statistics.median(busy):.2f} s with 4 requests of 500 ms in flight, each answered 200 "

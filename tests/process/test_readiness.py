@@ -4,6 +4,7 @@ a port range shared by servers on one host. Real servers on loopback."""
 from __future__ import annotations
 
 import http.server
+import os
 import subprocess
 import threading
 
@@ -17,15 +18,21 @@ def ready(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     return subprocess.run([*CLI, "ready", *args], capture_output=True, text=True, timeout=30, env=env)
 
 
-def test_ready_says_yes_for_a_serving_mock_and_no_in_one_line_for_nothing_there():
-    mock = start_server("--quiet")
+def test_ready_finds_a_serving_mock_by_its_url_or_its_url_file_and_says_no_in_one_line_once_it_stops(tmp_path):
+    url_file = tmp_path / "mock.url"
+    assert "no server has written" in ready("--url-file", str(url_file)).stderr
+    mock = start_server("--quiet", "--url-file", str(url_file))
     try:
         answer = ready(mock.url)
         assert answer.returncode == 0
         said = f"{mock.url} is ready (GET /user/balances/ without a token: 401 authentication_failed)\n"
         assert answer.stdout == said
+        assert url_file.read_text().splitlines()[0] == mock.url
+        assert ready("--url-file", str(url_file)).stdout == answer.stdout
+        assert ready(env={**os.environ, "BALANCES_MOCK_URL_FILE": str(url_file)}).stdout == answer.stdout
     finally:
-        mock.stop()
+        assert mock.stop() == 0
+    assert not url_file.exists()
     gone = ready(mock.url)
     assert gone.returncode == 1 and gone.stdout == ""
     assert gone.stderr.startswith(f"{mock.url} does not answer: ") and gone.stderr.count("\n") == 1
@@ -49,19 +56,6 @@ def test_a_server_that_does_not_answer_in_the_envelope_is_not_ready():
         server.shutdown()
     assert answer.returncode == 1
     assert "answered 200, not in the API's error envelope" in answer.stderr
-
-
-def test_the_url_file_leads_ready_to_the_server_and_is_gone_when_it_stops(tmp_path):
-    url_file = tmp_path / "mock.url"
-    assert "no server has written" in ready("--url-file", str(url_file)).stderr
-    mock = start_server("--quiet", "--url-file", str(url_file))
-    try:
-        assert url_file.read_text().splitlines()[0] == mock.url
-        assert ready("--url-file", str(url_file)).returncode == 0
-        assert ready(env={"PATH": "", "BALANCES_MOCK_URL_FILE": str(url_file)}).returncode == 0
-    finally:
-        assert mock.stop() == 0
-    assert not url_file.exists()
 
 
 def test_a_url_file_left_by_a_killed_server_is_not_taken_for_a_live_one(tmp_path):
