@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from flask import Request, Response
 
@@ -21,6 +20,7 @@ from mock_server.errors import ApiError
 from mock_server.spec import Documented
 from mock_server.state.records import ArmedFault, Fault, FaultStore
 from mock_server.twin.auth import basic_credentials
+from mock_server.twin.decoding import form_of
 from mock_server.twin.faults import documented_answer
 from mock_server.twin.request import Grant
 
@@ -84,10 +84,7 @@ def claimed_client(request: Request) -> str | None:
     basic = basic_credentials(request.headers.get("Authorization"))
     if basic is not None and basic[0]:
         return basic[0]
-    if request.mimetype != "application/x-www-form-urlencoded":
-        return None
-    form = dict(parse_qsl(request.get_data().decode("utf-8", "replace"), keep_blank_values=True))
-    return form.get("client_id") or None
+    return form_of(request).get("client_id") or None
 
 
 def checked(body: Mapping[str, Any], documented: Documentation) -> Fault:

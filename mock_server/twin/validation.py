@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from jsonschema.exceptions import best_match
 from openapi_core import Config, OpenAPI
@@ -37,6 +36,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from mock_server.errors import ApiError
+from mock_server.twin.decoding import FORM, JSON, Undecodable, form_body, form_pairs, json_document, query_pairs
 
 if TYPE_CHECKING:
     from mock_server.twin.request import RequestState
@@ -120,7 +120,11 @@ class SpecValidator:
         return dict(result.parameters.header)
 
     def form(self, path: str, method: str, content_type: str, body: bytes) -> dict[str, Any]:
-        """The operation's form body as a dict; or RequestInvalid (key ``body``)."""
+        """The operation's form body as a dict; or RequestInvalid (key ``body``). The body is read
+        as Django reads a form (``decoding.form_pairs``) before the spec judges it."""
+        if _mimetype(content_type) == FORM:
+            with _undecodable(BODY):
+                body = form_body(form_pairs(body))
         errors, parsed = self._unmarshal_body(path, method, content_type, body)
         if errors:
             raise RequestInvalid({BODY: [_reason(error) for error in errors]})
@@ -128,7 +132,11 @@ class SpecValidator:
 
     def json(self, path: str, method: str, content_type: str, body: bytes) -> dict[str, Any]:
         """The operation's JSON body; or RequestInvalid naming each bad field (``body`` for the
-        body as a whole: not JSON, not an object, the wrong Content-Type)."""
+        body as a whole: not JSON, not an object, the wrong Content-Type). A JSON body is read
+        strictly (``decoding.json_document``) before the spec judges it."""
+        if _mimetype(content_type) == JSON:
+            with _undecodable(BODY):
+                json_document(body)
         errors, parsed = self._unmarshal_body(path, method, content_type, body)
         problems: dict[str, list[str]] = {}
         for error in errors:
@@ -155,10 +163,9 @@ class SpecValidator:
                      ) -> tuple[Mapping[str, Any], Mapping[str, list[str]]]:
         try:
             # Django keeps the last of repeated parameters; so do we.
-            pairs = dict(parse_qsl(query_string.decode("utf-8"), keep_blank_values=True,
-                                   errors="strict")).items()
-        except UnicodeDecodeError:
-            return MappingProxyType({}), {"query": ["is not valid UTF-8 after percent-decoding"]}
+            pairs = dict(query_pairs(query_string)).items()
+        except Undecodable as undecodable:
+            return MappingProxyType({}), {"query": [str(undecodable)]}
         request = _SpecRequest(path, method, list(pairs), host_url=self._host)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -269,6 +276,19 @@ def _schema_reason(error: Any) -> str:
         got = ", ".join(sorted(error.instance)) or "none"
         return f"send exactly one of {' and '.join(error.schema['properties'])}; got {got}"
     return str(error.message)
+
+
+def _mimetype(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+@contextmanager
+def _undecodable(where: str) -> Iterator[None]:
+    """``Undecodable`` as the RequestInvalid a validator raises, under ``where``."""
+    try:
+        yield
+    except Undecodable as undecodable:
+        raise RequestInvalid({where: [str(undecodable)]}) from None
 
 
 def _reason(error: Exception) -> str:
