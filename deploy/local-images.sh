@@ -94,7 +94,9 @@ for each in "${what[@]}"; do
     redis) make_base; build "$REDIS_IMAGE" deploy/stand-ins/redis.Containerfile ;;
     haproxy) make_base; build "$LB_IMAGE" deploy/stand-ins/haproxy.Containerfile ;;
     mock) make_base
-          build "$BALANCES_MOCK_IMAGE" Dockerfile --build-arg "SOURCE=$(git remote get-url origin 2>/dev/null || true)" \
+          source_url=$(git remote get-url origin 2>/dev/null || true)
+          case $source_url in https://*) ;; *) source_url= ;; esac  # a public URL, or none
+          build "$BALANCES_MOCK_IMAGE" Dockerfile --build-arg "SOURCE=$source_url" \
             --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || true)" ;;
     *) say "unknown image '$each': base, redis, haproxy or mock"; exit 2 ;;
   esac
