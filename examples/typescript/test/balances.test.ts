@@ -10,7 +10,7 @@ let mock: RunningMock;
 
 before(async () => {
   mock = await startMock();
-  console.log(`# the mock: ${mock.how}, at ${mock.url}`);
+  console.log(`the mock: ${mock.how}, at ${mock.url}`);
 });
 
 after(async () => {
