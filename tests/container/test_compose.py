@@ -73,7 +73,7 @@ def stack(images: Images) -> Iterator[Stack]:
     env = {**images.environment(), "REDIS_PORT": str(free_port()), "BALANCES_MOCK_LB_ADDRESS": "127.0.0.1",
            "BALANCES_MOCK_LB_PORT": str(lb_port), "BALANCES_MOCK_TOKEN_SECRET": SECRET,
            "BALANCES_MOCK_RATE_LIMIT": f"{RATE_LIMIT}/minute"}
-    compose(env, "down", "--volumes", check=False)  # what an interrupted run left behind
+    _down(env)  # what an interrupted run left behind
     compose(env, "up", "-d", "--no-build", "--scale", f"mock={REPLICAS}")
     stack = Stack(f"http://127.0.0.1:{lb_port}", env)
     try:
@@ -83,7 +83,21 @@ def stack(images: Images) -> Iterator[Stack]:
         wait_until(lambda: _answers(stack.lb), 30, "the load balancer to answer")
         yield stack
     finally:
-        compose(env, "down", "--volumes", "--timeout", "5")
+        _down(env)
+
+
+def _down(env: dict[str, str]) -> None:
+    """Every container of the project gone, and every volume they had: ``down`` knows the file's
+    two replicas, not the third ``--scale`` added, nor the image's anonymous /data volumes."""
+    label = f"label=com.docker.compose.project={PROJECT}"
+    containers = podman("ps", "--all", "--quiet", "--filter", label).stdout.split()
+    volumes = podman("inspect", "--format", "{{range .Mounts}}{{.Name}} {{end}}", *containers).stdout.split() \
+        if containers else []
+    compose(env, "down", "--volumes", "--timeout", "5", check=False)
+    if containers:
+        podman("rm", "--force", "--ignore", "--volumes", *containers)
+    if volumes:
+        podman("volume", "rm", "--force", *volumes, check=False)
 
 
 def _answers(url: str) -> bool:

@@ -120,7 +120,7 @@ class Container:
             options: tuple[str, ...] = ()) -> Container:
         """``podman run -d`` on the host's network. Variables of ``env`` reach the container by name
         only (``-e NAME``), so no value, a secret included, is on a command line."""
-        podman("rm", "--force", "--ignore", name)
+        podman("rm", "--force", "--ignore", "--volumes", name)
         names = [part for key in (env or {}) for part in ("-e", key)]
         podman("run", "-d", "--name", name, "--network", "host", *names, *options, image, *args, env=env)
         return cls(name)
@@ -145,4 +145,5 @@ class Container:
         return time.monotonic() - started
 
     def remove(self) -> None:
-        podman("rm", "--force", "--ignore", self.name, check=False)
+        """Gone, with its anonymous volumes (the image's /data)."""
+        podman("rm", "--force", "--ignore", "--volumes", self.name, check=False)
