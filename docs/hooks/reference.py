@@ -266,9 +266,10 @@ def environment_variables() -> dict[str, dict[str, Any]]:
             names = parameter.envvar if isinstance(parameter.envvar, list | tuple) else [parameter.envvar]
             for name in filter(None, names):
                 add(name, prefix, max(parameter.opts, key=len), getattr(parameter, "help", "") or "")
-        if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                walk(sub, f"{prefix} {name}")
+        if isinstance(command, click.Group):  # its commands by name: the group imports each when asked
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                walk(command.get_command(context, name), f"{prefix} {name}")
 
     for option in OPTIONS:
         default = f" Default: {option.default}." if option.default else ""

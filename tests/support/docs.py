@@ -221,7 +221,8 @@ def _expand(token: str) -> str:
 
 def invocations(block: CodeBlock) -> list[Invocation]:
     """Every ``balances-mock`` (or ``python -m mock_server``) and ``pytest`` command line of a
-    shell or YAML block, up to the first shell operator."""
+    shell or YAML block, up to the first shell operator. ``docker run ... balances-mock ARGS``
+    counts: the image's entry point is the command; the image built (``-t balances-mock``) does not."""
     found = []
     text = block.text.replace("\\\n", " ")
     for number, line in enumerate(text.splitlines(), start=1):
@@ -235,9 +236,10 @@ def invocations(block: CodeBlock) -> list[Invocation]:
         except ValueError:  # a YAML line with an unbalanced quote is no command line
             continue
         for index, token in enumerate(tokens):
-            if index and tokens[index - 1] == "install":  # pip install balances-mock: a package, not the command
+            if index and tokens[index - 1] in ("install", "-t", "--tag"):  # a package, or an image being built
                 continue
-            if token.endswith(("balances-mock", "pytest")) or tokens[index:index + 3] == ["-m", "mock_server"]:
+            named = "=" not in token and token.rsplit("/", 1)[-1] in ("balances-mock", "pytest")
+            if named or tokens[index:index + 3] == ["-m", "mock_server"]:
                 skip = 3 if token == "-m" else 1
                 program = "pytest" if token.endswith("pytest") else "balances-mock"
                 args = []

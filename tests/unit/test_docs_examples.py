@@ -58,11 +58,14 @@ def check(invocation: Invocation) -> None:
     command: click.Command = main
     args = list(invocation.args)
     name = "balances-mock"
-    while isinstance(command, click.Group):
-        if not args or args[0] not in command.commands:
+    while isinstance(command, click.Group) and args:  # a group alone prints its help (the image: serve)
+        sub = command.get_command(click.Context(command), args[0])
+        if sub is None:
             raise click.UsageError(f"{name} has no command {args[:1]}")
-        name = f"{name} {args[0]}"
-        command = command.commands[args.pop(0)]
+        name = f"{name} {args.pop(0)}"
+        command = sub
+    if isinstance(command, click.Group):  # alone, it prints its help; the image's alone serves
+        return
     command.make_context(name, args)
 
 
@@ -74,8 +77,8 @@ def shown_invocations() -> list[Invocation]:
 def test_every_command_the_pages_show_is_a_real_one():
     found = shown_invocations()
     assert len(found) >= 25, [f"{invocation.where}: {invocation.args}" for invocation in found]
-    assert {invocation.args[0] for invocation in found if invocation.program == "balances-mock"} >= {
-        "serve", "fixtures", "record", "contract", "sandbox", "proxy"}
+    commands = {invocation.args[0] for invocation in found if invocation.program == "balances-mock" and invocation.args}
+    assert commands >= {"serve", "fixtures", "record", "contract", "sandbox", "proxy", "ready"}
     refused = []
     for invocation in found:
         try:
@@ -103,10 +106,12 @@ def test_a_made_up_command_or_option_is_refused(line):
 def test_a_command_is_read_up_to_the_shell_and_across_continuations():
     block = CodeBlock("page.md", 1, "sh", None, "X=$(balances-mock sandbox deposit ETH 0.5 --json | jq -r .a)\n"
                       "balances-mock fixtures --scenario $s \\\n   --out qa/x   # a comment\n"
-                      "      - run: balances-mock contract \"$URL\" --junitxml c.xml\n")
+                      "      - run: balances-mock contract \"$URL\" --junitxml c.xml\n"
+                      "docker build -t balances-mock . && docker run --rm -v qa:/data balances-mock fixtures --list\n"
+                      "BALANCES_MOCK_IMAGE=balances-mock node --test x.js\n")
     assert [invocation.args for invocation in invocations(block)] == [
         ("sandbox", "deposit", "ETH", "0.5", "--json"), ("fixtures", "--scenario", "default", "--out", "qa/x"),
-        ("contract", "value", "--junitxml", "c.xml")]
+        ("contract", "value", "--junitxml", "c.xml"), ("fixtures", "--list")]
 
 
 def test_every_python_block_is_run_by_a_test():
