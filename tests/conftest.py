@@ -11,12 +11,16 @@ that take seconds each (the contract self-test, packaging).
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
 
-from .support import SPEC_PATH
+from mock_server.testing.launcher import ServerProcess, launch
+
+from .support import ROOT, SPEC_PATH
 
 LEVELS = ("unit", "http", "process", "browser")
 
@@ -33,3 +37,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def variants_server() -> Iterator[ServerProcess]:
+    """Every deliberately broken or compatible variant of the mock, under ``/v/<name>/``, from one
+    server per session (per xdist worker): the contract self-tests, the proxy's verdicts and the
+    HTML report's real run only read from it (``support.variants``)."""
+    server = launch([sys.executable, "-m", "tests.support.variants"], cwd=ROOT)
+    yield server
+    server.stop()
