@@ -14,6 +14,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
@@ -87,6 +88,8 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
     # Workers must be forked, not spawned, to inherit the app built here.
     if multiprocessing.get_start_method(allow_none=True) != "fork":
         multiprocessing.set_start_method("fork", force=True)
+    os.register_at_fork(before=_hold_stop_signals, after_in_parent=_release_stop_signals,
+                        after_in_child=_stop_at_once_until_serving)
     gc.freeze()  # the app's objects are permanent: keep the collector off them, and pages shared
     # Werkzeug encodes each request's host with the idna codec, imported at the top of this
     # module: a codec first looked up inside a granian worker is not found ("unknown encoding:
@@ -113,6 +116,32 @@ def _writing_url_file(path: Path, on_ready: Callable[[str], None]) -> Callable[[
 def _reachable(url: str) -> str:
     """``url`` with a wildcard address (0.0.0.0, ::) replaced by loopback, which a client can ask."""
     return url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
+
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _release_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _stop_at_once_until_serving() -> None:
+    """In a worker just forked: SIGINT and SIGTERM end it at once until granian sets its own
+    handlers, which it does before the worker accepts anything. A forked worker inherits the main
+    process's handlers, which only flag the main process's copy of the server, so a stop that
+    arrived while a worker was starting (Ctrl-C or SIGTERM soon after the banner, which one worker
+    listening is enough for) was lost, and the worker was killed only after ``graceful_timeout``:
+    a stop of ten seconds instead of a fraction of one, about one stop in three right after the
+    banner. The two signals are held across the fork, so one sent in between reaches the worker
+    now. (A signal in the instant between granian's handlers and its serving loop can still be
+    lost: that is granian's own.)"""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    _release_stop_signals()
 
 
 def _announce_when_listening(host: str, port: int, url: str, on_ready: Callable[[str], None],
