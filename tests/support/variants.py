@@ -245,6 +245,12 @@ def _filtered(keys: set[str], total: Callable[[Any], int]) -> Callable[[Request,
     return rewrite
 
 
+def _pages_of_one_empty(request: Request, body: Any) -> Any:
+    if request.args.get("limit") == "1":
+        body["history"] = []  # `total` kept: a page of 1 that should hold one entry holds none
+    return body
+
+
 BROKEN = [
     Variant("schema-missing-field", breaks=(rules.CONFORMS,), schema=True,
             response=_json(lambda r, b: {k: v for k, v in b.items() if k != "sub_accounts"}, _balances_ok)),
@@ -291,6 +297,10 @@ BROKEN = [
             may_break=(rules.FULL_BUT_AT_THE_END, rules.BALANCE_IS_NEWEST),  # both read through the filter
             caught_by=("test_filters.py::test_currency_filter_matches_exactly_and_totals_add_up",),
             response=_json(_filtered({"currency"}, lambda body: body["total"]), _history_ok)),
+    Variant("pages-of-one-empty", breaks=(rules.FULL_BUT_AT_THE_END,),
+            may_break=(rules.BALANCE_IS_NEWEST,),  # it reads each currency's newest entry as a page of 1
+            caught_by=("test_pagination.py::test_paging_gives_every_entry_once_in_order[1]",),
+            response=_json(_pages_of_one_empty, _history_ok)),
 ]
 
 def _query(change: Callable[[str, str], str | None]) -> Callable[[Request], None]:
