@@ -47,6 +47,7 @@ FLAGGED = {
     "content-type-html-404": rules.ERRORS_ARE_JSON,
     "status-500-on-bad-parameters": rules.NO_SERVER_ERROR,
     "pages-short-total-kept": rules.FULL_BUT_AT_THE_END,
+    "bearer-challenge-missing": rules.BEARER_CHALLENGE,
 }
 """Each broken variant one exchange can show, and the rule the proxy flags it by."""
 UNSEEN = {

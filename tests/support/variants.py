@@ -251,6 +251,16 @@ def _pages_of_one_empty(request: Request, body: Any) -> Any:
     return body
 
 
+def _no_bearer_challenge(request: Request, response: Response) -> None:
+    if response.status_code == 401 and request.path != "/o/token/":
+        response.headers.pop("WWW-Authenticate", None)
+
+
+def _no_allow(request: Request, response: Response) -> None:
+    if response.status_code == 405:
+        response.headers.pop("Allow", None)
+
+
 BROKEN = [
     Variant("schema-missing-field", breaks=(rules.CONFORMS,), schema=True,
             response=_json(lambda r, b: {k: v for k, v in b.items() if k != "sub_accounts"}, _balances_ok)),
@@ -301,6 +311,8 @@ BROKEN = [
             may_break=(rules.BALANCE_IS_NEWEST,),  # it reads each currency's newest entry as a page of 1
             caught_by=("test_pagination.py::test_paging_gives_every_entry_once_in_order[1]",),
             response=_json(_pages_of_one_empty, _history_ok)),
+    Variant("bearer-challenge-missing", breaks=(rules.BEARER_CHALLENGE,), response=_no_bearer_challenge),
+    Variant("allow-missing", breaks=(rules.ALLOW_HEADER,), response=_no_allow),
 ]
 
 def _query(change: Callable[[str, str], str | None]) -> Callable[[Request], None]:
