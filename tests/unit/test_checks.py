@@ -112,7 +112,7 @@ def test_an_error_outside_the_envelope_breaks_it(body):
 def test_a_refused_token_request_answers_rfc_6749s_error(path, status):
     checks.error_body_is_the_envelope(answer(status, {"error": "invalid_client"}), path, "post")
     error = broken(rules.TOKEN_ERRORS, checks.error_body_is_the_envelope, answer(status, ENVELOPE), path, "POST")
-    assert error.expected == '{"error": "<code>", ...}'
+    assert error.expected == '{"error": "<code>", ...}' and error.got == f"{status} {json.dumps(ENVELOPE)!r}"
 
 
 @pytest.mark.parametrize(("status", "method"), [(405, "POST"), (500, "POST"), (401, "GET")])

@@ -27,7 +27,11 @@ SPEC: dict[str, Any] = {
                     "content": {"application/json": {"schema": {
                         "type": "object", "required": ["things", "counts"],
                         "properties": {"things": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}},
-                                       "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}},
+                                       "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                       "owner": {"type": ["object", "null"],
+                                                 "properties": {"name": {"type": "string"}}},
+                                       "groups": {"type": "object", "additionalProperties": {
+                                           "type": "object", "properties": {"size": {"type": "integer"}}}}}}}}},
                 "401": {"$ref": "#/components/responses/Unauthorized"}}},
             "post": {"responses": {
                 "200": {"description": "added", "headers": {"X-Id": {"required": True, "schema": {"type": "string"}}}},
@@ -108,19 +112,20 @@ def test_a_missing_required_header_after_an_absent_optional_one_is_still_seen(co
     seen = shown(contract, "GET", "/things/", 401, {})
     problem = {item.basis: problem for item, problem in contract.observe("GET", "/things/", 401, {}, b"").items()}
     assert seen == {"header WWW-Authenticate": "missing"} and problem == {"RFC 6750 §3": "missing"}
-    assert shown(contract, "GET", "/things/", 401, {"www-authenticate": "Basic realm=x"}) == {
-        "header WWW-Authenticate": "'Basic realm=x' does not match '^Bearer( |$)'"}
+    wrong = contract.observe("GET", "/things/", 401, {"www-authenticate": "Basic realm=x"}, b"")
+    assert {(item.part, item.basis): problem for item, problem in wrong.items()} == {
+        ("header WWW-Authenticate", "RFC 6750 §3"): "'Basic realm=x' does not match '^Bearer( |$)'"}
 
 
 def test_an_answer_without_its_documented_content_type_or_json(contract):
     seen = shown(contract, "GET", "/things/", 200, {"X-Count": "1"}, GOOD)
     assert seen["header Content-Type"] == "(none), not application/json"
-    assert seen["body things[].id"] == seen["body counts.*"] == "no JSON body"
+    assert seen["body things[].id"] == seen["body groups.*.size"] == "no JSON body"
     seen = shown(contract, "GET", "/things/", 200, listing(), b"{not json")
     assert seen["header Content-Type"] is None
     assert {part: problem for part, problem in seen.items() if part.startswith("body")} == {
-        "body things[].id": "the body is not JSON", "body things[].tags[]": "the body is not JSON",
-        "body counts.*": "the body is not JSON"}
+        f"body {leaf}": "the body is not JSON"
+        for leaf in ("things[].id", "things[].tags[]", "counts.*", "owner.name", "groups.*.size")}
 
 
 def test_each_problem_is_blamed_on_the_items_at_or_under_where_it_is(contract):
@@ -136,6 +141,16 @@ def test_each_problem_is_blamed_on_the_items_at_or_under_where_it_is(contract):
     assert seen["body things[].id"] == seen["body things[].tags[]"] == "missing"
     seen = shown(contract, "GET", "/things/", 200, listing(), {"things": [{"tags": []}], "counts": {}})
     assert seen == {"header X-Count": None, "header Content-Type": None, "body things[].id": "missing"}
+
+
+def test_a_field_is_shown_only_where_the_answer_holds_a_value_for_it(contract):
+    """A null object holds no field; a map of objects holds a field only where one of them does."""
+    body = {**GOOD, "owner": None, "groups": {"a": {}}}
+    seen = shown(contract, "GET", "/things/", 200, listing(), body)
+    assert "body owner.name" not in seen and "body groups.*.size" not in seen
+    body.update(owner={"name": "x"}, groups={"a": {"size": 1}})
+    seen = shown(contract, "GET", "/things/", 200, listing(), body)
+    assert seen["body owner.name"] is None and seen["body groups.*.size"] is None
 
 
 def test_a_map_at_the_top_and_a_path_with_a_tilde(contract):
