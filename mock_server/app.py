@@ -10,7 +10,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from mock_server.console import config_for, create_console, mount
-from mock_server.errors import register_error_handlers
+from mock_server.errors import guarded, register_error_handlers
 from mock_server.journal.journal import Journal
 from mock_server.journal.verdict import Judge
 from mock_server.sandbox.armed_faults import ArmedFaults
@@ -111,4 +111,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     register_error_handlers(app)
     if state is not None and settings.console:
         mount(app, create_console(config_for(settings.clients, TOKEN_PATH)))
+    app.wsgi_app = guarded(app.wsgi_app)  # type: ignore[method-assign]
     return app

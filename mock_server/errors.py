@@ -4,20 +4,32 @@ Two bodies exist, as on the real API: the API's envelope
 ``{"error": {"code", "message", "details"}}`` on every path, and the RFC 6749 token error
 ``{"error", "error_description"}`` on ``/o/token/`` (django-oauth-toolkit's). Views raise;
 the handlers registered here serialize.
+
+Anything unexpected, wherever it is raised (a step, a store, a view, the console, the proxy,
+or around the app), becomes the one documented 500 (``server_error``), carries a request id
+in ``X-Request-Id``, and is logged once with its traceback under the same id: a user can
+quote the id, and the log line says what broke. No other 500 body can be produced.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from mock_server.serializer import json_response
+from mock_server.serializer import JSON, json_response, to_json
 
 log = logging.getLogger("balances_mock")
+
+REQUEST_ID = "X-Request-Id"
+"""The header a 500 carries its request id in; the log line of its traceback names the same id."""
+SERVER_ERROR_MESSAGE = "An unexpected error occurred."
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class ApiError(Exception):
@@ -75,7 +87,8 @@ def _token_error(error: TokenError) -> Response:
 
 
 def http_error(error: HTTPException, method: str, path: str) -> ApiError:
-    """Werkzeug's own errors (routing, malformed requests) as the API's, for ``method path``."""
+    """Werkzeug's own errors (routing, malformed requests) as the API's, for ``method path``;
+    a 5xx among them is a bug, answered by ``_unexpected`` instead."""
     status = error.code or 500
     if status == 404:
         return not_found(path)
@@ -89,13 +102,47 @@ def http_error(error: HTTPException, method: str, path: str) -> ApiError:
 
 def _http_error(error: HTTPException) -> Response:
     """Werkzeug's own errors in the envelope, never HTML."""
+    if isinstance(error, InternalServerError):  # Flask's wrapper of what escaped every handler
+        return _unexpected(error.original_exception or error)
     return _api_error(http_error(error, request.method, request.script_root + request.path))
 
 
-def _unexpected(error: Exception) -> Response:
+def _unexpected(error: BaseException) -> Response:
     """A bug in the mock: the traceback goes to the log, never to the client."""
-    log.exception("Unhandled error on %s %s", request.method, request.script_root + request.path)
-    return _api_error(ApiError(500, "server_error", "An unexpected error occurred."))
+    request_id = log_unexpected(error, request.method, request.script_root + request.path)
+    return json_response(server_error_body(), 500, {REQUEST_ID: request_id})
+
+
+def log_unexpected(error: BaseException, method: str, path: str) -> str:
+    """Log ``error`` once, with its traceback, under a new request id; the id."""
+    request_id = uuid.uuid4().hex
+    log.error("Unhandled error on %s %s (request id %s)", method, path, request_id,
+              exc_info=(type(error), error, error.__traceback__))
+    return request_id
+
+
+def server_error_body() -> dict[str, Any]:
+    """The one 500 body, as the spec documents it."""
+    return envelope("server_error", SERVER_ERROR_MESSAGE)
+
+
+def guarded(app: WSGIApp) -> WSGIApp:
+    """The last line around a WSGI app: what escapes it (a middleware's bug, a response that
+    fails while it is built) is answered as the one 500 too, never a traceback or a dropped
+    connection. An answer already under way cannot be taken back; the server then ends it."""
+
+    def guard(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return app(environ, start_response)
+        except Exception as error:
+            request_id = log_unexpected(error, environ.get("REQUEST_METHOD", "?"),
+                                        environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+            body = to_json(server_error_body())
+            start_response("500 INTERNAL SERVER ERROR", [("Content-Type", JSON), ("Content-Length", str(len(body))),
+                                                         (REQUEST_ID, request_id)])
+            return [body]
+
+    return guard
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -103,3 +150,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(TokenError, _token_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    # Flask logs an exception that escapes the handlers before it answers it; ``_unexpected``
+    # logs it once, with the request id the answer carries, so Flask's own line would be a second.
+    app.log_exception = lambda exc_info: None  # type: ignore[method-assign]

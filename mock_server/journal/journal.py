@@ -20,7 +20,6 @@ import ctypes
 import logging
 import multiprocessing
 import os
-import re
 import threading
 import time
 import weakref
@@ -29,11 +28,11 @@ from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 import orjson
 from werkzeug.exceptions import HTTPException
 
+from contract_tests import redaction
 from mock_server.journal.batching import BatchWriter
 from mock_server.twin.request import Grant
 
@@ -60,9 +59,6 @@ SETTLE_TIMEOUT_S = 2.0
 """The longest a read of the journal waits for the workers' writers."""
 FAILURE_REPORT_S = 10.0
 """At most one log line this often about requests the store refused to take."""
-REDACTED = "[redacted]"
-SECRET_NAME = re.compile("secret|password|token", re.IGNORECASE)
-"""A header, form field or JSON key named like this holds a secret, and is never recorded."""
 BODILESS = frozenset({"GET", "HEAD"})
 
 Record = tuple[str, int, int, bytes]
@@ -447,8 +443,8 @@ class Entries:
         sent = {name: value for name, value in zip(self._names[version], values, strict=True)
                 if value is not None and (value or not name.startswith("content-"))}
         answered = {name.lower(): value for name, value in response_headers}
-        return orjson.dumps([method, _text(path), redact_form(_text(query)), redact_headers(sent), redact_body(body),
-                             status, answered, violations])
+        return orjson.dumps([method, _text(path), redaction.form(_text(query)), redaction.headers(sent),
+                             redaction.body(body), status, answered, violations])
 
     @staticmethod
     def chunks(records: Iterable[Record]) -> list[tuple[str, int, bytes]]:
@@ -469,62 +465,6 @@ class Entries:
 def _text(wsgi: str) -> str:
     """A WSGI string (bytes as Latin-1) as the UTF-8 text the client sent."""
     return wsgi if wsgi.isascii() else wsgi.encode("latin-1").decode("utf-8", "replace")
-
-
-def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    """``headers`` (names in lower case) without credentials: ``Authorization`` and
-    ``Proxy-Authorization`` keep their scheme only, ``Cookie`` and any header named like a
-    secret keep nothing."""
-    for name in ("authorization", "proxy-authorization"):
-        if name in headers:
-            scheme, space, _ = headers[name].strip().partition(" ")
-            headers[name] = f"{scheme} {REDACTED}" if space else REDACTED
-    if "cookie" in headers:
-        headers["cookie"] = REDACTED
-    if SECRET_NAME.search(" ".join(headers)):
-        for name in headers:
-            if SECRET_NAME.search(name):
-                headers[name] = REDACTED
-    return headers
-
-
-def redact_form(text: str) -> str:
-    """A query string or form body with the value of every field named like a secret (such as
-    ``client_secret``) replaced; everything else as sent."""
-    if "%" not in text and not SECRET_NAME.search(text):
-        return text
-    fields = text.split("&")
-    for index, field in enumerate(fields):
-        name, equals, _ = field.partition("=")
-        if equals and SECRET_NAME.search(unquote_plus(name)):
-            fields[index] = f"{name}={REDACTED}"
-    return "&".join(fields)
-
-
-def redact_json(value: Any) -> Any:
-    """A JSON value with the value of every key named like a secret replaced, at any depth."""
-    if isinstance(value, dict):
-        return {key: REDACTED if SECRET_NAME.search(key) else redact_json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact_json(item) for item in value]
-    return value
-
-
-def redact_body(body: bytes | None) -> str | None:
-    """The body as text, secrets redacted: a JSON body by its keys (written again compactly only if
-    one was a secret), anything else as a form; None for no body."""
-    if not body:
-        return None
-    text = body.decode("utf-8", "replace")
-    if text.lstrip()[:1] in ("{", "["):
-        try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            redacted = redact_json(parsed)
-            return text if redacted == parsed else orjson.dumps(redacted).decode()
-    return redact_form(text)
 
 
 def retry_after(value: str | None, arrival: float) -> float | int | None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from flask import Request
 from werkzeug.exceptions import HTTPException
 
 from mock_server.errors import ApiError, TokenError, http_error
-from mock_server.twin.auth import FORM, BearerAuth, TokenService, basic_credentials
+from mock_server.twin.auth import BearerAuth, TokenService, basic_credentials
+from mock_server.twin.decoding import form_of
 from mock_server.twin.request import Grant, RequestState, Step
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Judge:
             basic = basic_credentials(authorization)
             if basic is not None and basic[0]:
                 return basic[0]
-            claimed = _form(request).get("client_id")
+            claimed = form_of(request).get("client_id")
             if claimed:
                 return claimed
         return self._tokens.signer_of(authorization)
@@ -122,13 +122,3 @@ def _found(refusals: Sequence[Exception], request: Request) -> tuple[Violation, 
     return tuple(found for found in (violation(refusal, request) for refusal in refusals) if found is not None)
 
 
-def _form(request: Request) -> dict[str, str]:
-    """The form body of a token request, the last of repeated names (as Django reads it); empty
-    for another body or one the server refused to read (413)."""
-    if request.mimetype != FORM:
-        return {}
-    try:
-        body = request.get_data()
-    except HTTPException:
-        return {}
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))

@@ -26,8 +26,9 @@ from urllib.parse import quote
 
 import httpx
 
+from contract_tests import redaction
 from contract_tests.reproduce import curl_command
-from mock_server.errors import envelope
+from mock_server.errors import envelope, guarded
 from mock_server.journal.journal import Journal, stored_entries
 from mock_server.proxy.judge import Answer, ProxyJudge, Violation
 from mock_server.serializer import to_json
@@ -65,11 +66,14 @@ class Proxy:
         self.options = options
         self.judge = judge
         self.journal = journal
-        self._report = report
+        self._report = lambda line: report(redaction.text(line))
+        """Every line the proxy logs, with what looks like a credential hidden."""
         self._target = options.target.rstrip("/")
         self._client: httpx.Client | None = None
         self._pid = 0
         self._list_params = SpecValidator(load_spec(SANDBOX_SPEC), base_uri=spec_path(SANDBOX_SPEC).as_uri())
+        self._guarded = guarded(self._pass_on)
+        """What escapes the proxy's own code is the one 500 (``errors.guarded``), as on the mock."""
 
     def client(self) -> httpx.Client:
         """This process's pooled client (a forked worker must not share its parent's sockets)."""
@@ -80,6 +84,9 @@ class Proxy:
         return self._client
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self._guarded(environ, start_response)
+
+    def _pass_on(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         if path.startswith(OWN_PREFIX):
             return self._own(environ, start_response)

@@ -23,10 +23,11 @@ from contract_tests.conformance import Contract
 from contract_tests.rules import Rule
 from mock_server.spec import API_SPEC, spec_path
 from mock_server.twin.auth import basic_credentials
+from mock_server.twin.decoding import FORM
 from mock_server.twin.validation import RequestInvalid, SpecValidator
 
 TOKEN_PATH = "/o/token/"
-FORM = "application/x-www-form-urlencoded"
+
 
 KNOWN_PATH = Rule("a request goes to one of the API's paths", "docs")
 KNOWN_METHOD = Rule("a request uses a method its path has", "RFC 9110 §15.5.6")

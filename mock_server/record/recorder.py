@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from contract_tests import redaction
 from contract_tests.client import BudgetExhausted, ContractClient, Credentials, TokenSource
 from mock_server.ledger import ledger_file
 from mock_server.ledger.fixtures import (
@@ -59,7 +60,11 @@ SHOWN_FINDINGS = 10
 
 
 class RecordError(Exception):
-    """A recording that cannot be made; the message says why in one line. Nothing was written."""
+    """A recording that cannot be made; the message says why in one line. Nothing was written.
+    What an implementation answered may be quoted in it, never a credential (``redaction``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redaction.text(message))
 
 
 class AccountChanged(RecordError):
@@ -331,7 +336,7 @@ class Report:
     out: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return redaction.json_value({
             "recorded_from": self.source["recorded_from"],
             **({"recorded_at": self.source["recorded_at"]} if "recorded_at" in self.source else {}),
             "history_total": self.source["history_total"],
@@ -346,7 +351,7 @@ class Report:
             "findings": [finding.to_json() for finding in self.findings],
             **({"page_fields_not_served": self.unserved} if self.unserved else {}),
             "compared_with_upstream": self.compared,
-        }
+        })
 
     def lines(self) -> list[str]:
         """The report for a terminal: what was recorded, whether it reconciles, what does not."""
@@ -379,7 +384,7 @@ class Report:
         else:
             lines.append(f"the mock's answers differ from the implementation's bytes: {self.compared['difference']}")
         lines.append(f"report: {out / REPORT}; serve it: balances-mock serve --fixtures {out}")
-        return lines
+        return [redaction.text(line) for line in lines]
 
 
 def build(document: dict[str, Any], walked: Walked, dropped: Sequence[str] = ()) -> tuple[list[File], Report]:

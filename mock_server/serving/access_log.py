@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
+from contract_tests import redaction
 from mock_server.journal.batching import BatchWriter
 
 LINE = '%s "%s %s" query="%s" %s %.1fms\n'
@@ -63,7 +64,8 @@ class AccessLog:
 
     def _write(self, batch: list[tuple[str, str, str, str, str, float]]) -> None:
         """The batch's lines, oldest first, in one call."""
-        text = "".join(LINE % (*fields, seconds * 1000) for *fields, seconds in batch)
+        text = "".join(LINE % (address, method, path, redaction.form(query), status, seconds * 1000)
+                       for address, method, path, query, status, seconds in batch)
         stream = self.stream or sys.stdout
         try:
             stream.write(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import encodings.idna  # noqa: F401 (see serve)
 import gc
+import logging
 import multiprocessing
 import os
 import socket
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from granian.constants import Interfaces
@@ -27,6 +29,9 @@ from granian.server import Server
 
 from mock_server.serving.access_log import AccessLog
 from mock_server.serving.ports import free_port
+from mock_server.serving.readiness import remove_url_file, write_url_file
+
+log = logging.getLogger("balances_mock")
 
 MAX_HEAD_BYTES = 64 * 1024
 """Request line and headers together; a larger head is refused before the app sees it."""
@@ -49,6 +54,9 @@ class ServerOptions:
     own access log, which cost a quarter of the throughput."""
     graceful_timeout: int = 10
     """Seconds in-flight requests get to finish after SIGTERM."""
+    url_file: Path | None = None
+    """Where to write the base URL once a worker accepts (removed at exit): how ``balances-mock
+    ready`` finds a server that took one port of a range."""
 
 
 def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[str], None]) -> None:
@@ -70,6 +78,8 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
         log_level=LogLevels.warning,
     )
     url = f"http://{host}:{port}"
+    if options.url_file is not None:
+        on_ready = _writing_url_file(options.url_file, on_ready)
     # Granian's start-up hook runs before the workers bind; announce once one accepts.
     announcer = threading.Thread(target=_announce_when_listening, args=(options.host, port, url, on_ready),
                                  daemon=True)
@@ -81,7 +91,28 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
     # Werkzeug encodes each request's host with the idna codec, imported at the top of this
     # module: a codec first looked up inside a granian worker is not found ("unknown encoding:
     # idna", a 500 on every request of an app that had not imported it before the fork).
-    server.serve(target_loader=lambda: app, wrap_loader=False)
+    owner = os.getpid()
+    try:
+        server.serve(target_loader=lambda: app, wrap_loader=False)
+    finally:
+        if options.url_file is not None and os.getpid() == owner:
+            remove_url_file(options.url_file)
+
+
+def _writing_url_file(path: Path, on_ready: Callable[[str], None]) -> Callable[[str], None]:
+    def ready(url: str) -> None:
+        try:
+            write_url_file(path, _reachable(url))
+        except OSError as error:
+            log.warning("Cannot write the URL file %s (%s): `balances-mock ready` will not find this server",
+                        path, error.strerror or error)
+        on_ready(url)
+    return ready
+
+
+def _reachable(url: str) -> str:
+    """``url`` with a wildcard address (0.0.0.0, ::) replaced by loopback, which a client can ask."""
+    return url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
 
 
 def _announce_when_listening(host: str, port: int, url: str, on_ready: Callable[[str], None],

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import unquote_plus
 
 import jwt
 from flask import Response
@@ -28,9 +28,10 @@ from flask import Response
 from mock_server.errors import ApiError, TokenError
 from mock_server.serializer import json_response
 from mock_server.settings import Client
+from mock_server.twin.decoding import Undecodable, form_pairs
 from mock_server.twin.registry import ClientRegistry, Known
 from mock_server.twin.request import Grant
-from mock_server.twin.validation import BODY, RequestInvalid, SpecValidator
+from mock_server.twin.validation import BODY, FORM, RequestInvalid, SpecValidator
 
 if TYPE_CHECKING:
     from mock_server.twin.request import RequestState
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 ISSUER = "balances-mock"
 REALM = "balances-mock"
 ALGORITHM = "HS256"
-FORM = "application/x-www-form-urlencoded"
 CLIENT_CREDENTIALS = "client_credentials"
 REFUSED_REPEATS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
 """Parameters refused when repeated: oauthlib refuses ``grant_type`` and ``scope``; the
@@ -276,7 +276,10 @@ def token_view(tokens: TokenService, validator: SpecValidator, path: str) -> Cal
             raise TokenError("invalid_request", "URL query parameters are not allowed on the token endpoint; "
                              "send every parameter in the form body.")
         body = request.get_data()  # kept: the journal records it
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        try:
+            pairs = form_pairs(body)
+        except Undecodable as undecodable:
+            raise TokenError("invalid_request", f"The request body {undecodable}.") from None
         try:
             form = validator.form(path, "post", request.content_type or "", body)
         except RequestInvalid as invalid:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Flask, Response, request
 from werkzeug.routing import RequestRedirect, Rule
 
-from mock_server.errors import not_found
+from mock_server.errors import REQUEST_ID, not_found
 from mock_server.twin.request import CONTROL_PREFIX, STATE_KEY, RequestState, ResponseStep, Step
 
 if TYPE_CHECKING:
@@ -191,6 +191,7 @@ class PipelineFlask(Flask):
         return response
 
     def process_response(self, response: Response) -> Response:
-        for step in self._run_on_response:
-            response = step(response)
+        if REQUEST_ID not in response.headers:  # the one 500 goes out as it is, even if a step broke
+            for step in self._run_on_response:
+                response = step(response)
         return super().process_response(response)

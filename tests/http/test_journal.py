@@ -90,7 +90,7 @@ def test_a_valid_request_is_recorded_with_its_answer_and_verdict(mock, clock, to
     assert {key: entry[key] for key in ("client_id", "method", "path", "query", "body", "status")} == {
         "client_id": "demo", "method": "GET", "path": HISTORY, "query": "currency=ETH&limit=5", "body": None,
         "status": 200}
-    assert entry["headers"]["authorization"] == "Bearer [redacted]"
+    assert entry["headers"]["authorization"] == "Bearer [REDACTED]"
     assert entry["headers"]["accept"] == "application/json"
     assert entry["response_headers"] == {"content-type": "application/json",
                                          "content-length": answer.headers["Content-Length"]}
@@ -101,7 +101,7 @@ def test_a_valid_request_is_recorded_with_its_answer_and_verdict(mock, clock, to
 def test_the_token_request_is_recorded_under_its_client_without_its_secret(mock, token):
     entry = entries(mock, token)[0]
     assert (entry["method"], entry["path"], entry["status"], entry["verdict"]["valid"]) == ("POST", TOKEN, 200, True)
-    assert entry["headers"]["authorization"] == "Basic [redacted]"
+    assert entry["headers"]["authorization"] == "Basic [REDACTED]"
     assert entry["body"] == "grant_type=client_credentials"
     assert b"demo-secret" not in stored(mock, "demo") and token.encode() not in stored(mock, "demo")
 
@@ -263,8 +263,8 @@ def test_a_wrong_secret_is_an_invalid_client_violation_and_the_secret_is_stored_
         assert entry["client_id"] == "demo"
         assert entry["verdict"]["violations"] == [{"code": "invalid_client",
                                                    "message": "Client authentication failed.", "details": {}}]
-    assert form["body"] == "grant_type=client_credentials&client_id=demo&client_secret=[redacted]"
-    assert basic["headers"]["authorization"] == "Basic [redacted]"
+    assert form["body"] == "grant_type=client_credentials&client_id=demo&client_secret=[REDACTED]"
+    assert basic["headers"]["authorization"] == "Basic [REDACTED]"
     assert wrong.encode() not in stored(mock, "demo")
     assert wrong not in mock.get(REQUESTS, token, params={"limit": 1000}).text
 
@@ -342,12 +342,12 @@ def test_credentials_and_secrets_are_redacted_wherever_they_are_sent(mock, token
     mock.request("GET", TOKEN + "?client_secret=q-secret&scope=read", headers={"Authorization": "Basic "
                  + "ZGVtbzpkZW1vLXNlY3JldA=="})
     posted, query = entries(mock, token)[-2:]
-    assert posted["headers"]["cookie"] == "[redacted]"
-    assert posted["headers"]["proxy-authorization"] == "Basic [redacted]"
-    assert posted["headers"]["x-client-secret"] == "[redacted]"
-    assert posted["body"] == ('{"amount":"1","nested":[{"api_token":"[redacted]","keep":"me"}],'  # as sent
-                              '"password":"[redacted]"}')  # (the test client sorts the keys)
-    assert query["query"] == "client_secret=[redacted]&scope=read"
+    assert posted["headers"]["cookie"] == "[REDACTED]"
+    assert posted["headers"]["proxy-authorization"] == "Basic [REDACTED]"
+    assert posted["headers"]["x-client-secret"] == "[REDACTED]"
+    assert posted["body"] == ('{"amount":"1","nested":[{"api_token":"[REDACTED]","keep":"me"}],'  # as sent
+                              '"password":"[REDACTED]"}')  # (the test client sorts the keys)
+    assert query["query"] == "client_secret=[REDACTED]&scope=read"
     everything = stored(mock, "demo")
     for secret in (b"hunter2", b"t0k3n", b"session=abc", b"cHJveHk6cGFzcw", b"s3cr3t", b"q-secret",
                    b"ZGVtbzpkZW1vLXNlY3JldA"):

@@ -1,9 +1,9 @@
-"""The tools from outside Python that some tests need (chromium, redis-server, npm), and what a
+"""The tools from outside Python that some tests need (chromium, redis-server, npm, podman), and what a
 test does without one: on a developer's machine it is skipped and says how to get the tool;
 where the tools are required it fails, since there a skip would hide a test that never ran.
 
 ``BALANCES_REQUIRE_TOOLS=1`` requires them all (``.ci/run`` sets it);
-``BALANCES_REQUIRE_<TOOL>=1`` (``BROWSER``, ``REDIS``, ``NPM``) requires one.
+``BALANCES_REQUIRE_<TOOL>=1`` (``BROWSER``, ``REDIS``, ``NPM``, ``CONTAINERS``) requires one.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from ..support.required import REQUIRE_ALL, tool_missing
 
 @pytest.fixture(autouse=True)
 def nothing_required(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (REQUIRE_ALL, "BALANCES_REQUIRE_BROWSER", "BALANCES_REQUIRE_REDIS", "BALANCES_REQUIRE_NPM"):
+    for name in (REQUIRE_ALL, *(f"BALANCES_REQUIRE_{tool}" for tool in ("BROWSER", "REDIS", "NPM", "CONTAINERS"))):
         monkeypatch.delenv(name, raising=False)
 
 
