@@ -107,8 +107,7 @@ def fuzz(target: str, seconds: int, extra: list[str]) -> Figures:
     (work / "crashes").mkdir(parents=True, exist_ok=True)
     held = CORPUS / target
     held.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", target, "--",
-               f"-max_total_time={seconds}", "-print_final_stats=1", f"-timeout={TIMEOUT_S}",
+    command = [str(launcher(target)), f"-max_total_time={seconds}", "-print_final_stats=1", f"-timeout={TIMEOUT_S}",
                f"-artifact_prefix={work / 'crashes'}/", *extra, str(work / "corpus"), str(held)]
     log = work / "last.log"
     lines: list[str] = []
@@ -132,11 +131,21 @@ def fuzz(target: str, seconds: int, extra: list[str]) -> Figures:
 def minimize(target: str, crash: Path, name: str, seconds: int) -> int:
     """Minimize a crashing input into the held-in corpus as ``crash-<name>``."""
     out = CORPUS / target / f"crash-{name}"
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", target, "--", "-minimize_crash=1",
+    command = [str(launcher(target)), "-minimize_crash=1",
                f"-max_total_time={seconds}", f"-exact_artifact_path={out}", str(crash)]
     code = subprocess.call(command, cwd=ROOT)
     print(f"{out}: {out.stat().st_size} bytes" if out.exists() else f"no minimized input (exit status {code})")
     return 0 if out.exists() else 2
+
+
+def launcher(target: str) -> Path:
+    """An executable that fuzzes ``target`` with the libFuzzer flags it is given: libFuzzer runs
+    its own command line again to minimize a crash, so that command line must be one."""
+    path = WORK / target / "fuzz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{Path(__file__).resolve()}" --worker {target} -- "$@"\n')
+    path.chmod(0o755)
+    return path
 
 
 def worker(target: str, libfuzzer: list[str]) -> None:
@@ -151,7 +160,7 @@ def worker(target: str, libfuzzer: list[str]) -> None:
     with atheris.instrument_imports(include=list(TARGETS[target])):
         module = importlib.import_module(f"fuzz.{target}")
     module.target()  # built before the first input, so no input pays for it
-    atheris.Setup([sys.argv[0], *libfuzzer], module.check)
+    atheris.Setup([str(WORK / target / "fuzz"), *libfuzzer], module.check)
     atheris.Fuzz()
 
 
