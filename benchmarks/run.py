@@ -8,6 +8,7 @@ entries. One command, real load, printed figures:
     python benchmarks/run.py --only sandbox       # the sandbox's part alone, about 2 minutes
     python benchmarks/run.py --only journal       # the request journal's part alone, under a minute
     python benchmarks/run.py --only proxy         # balances-mock proxy's overhead alone, about 80 s
+    python benchmarks/run.py --only slow-clients  # a normal client among 200 slow ones, about 30 s
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
@@ -33,14 +34,14 @@ if __package__ in (None, ""):
     # installed editable, and their names (proxy, journal) shadow no other module.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from benchmarks import access_log, journal, proxy, sandbox, scaling, throughput  # noqa: E402
+from benchmarks import access_log, journal, proxy, sandbox, scaling, slow_clients, throughput  # noqa: E402
 from benchmarks.harness import Bench, Report, Verdict, require_wrk, write_markdown  # noqa: E402
 
 Part = Callable[[Bench, Report], list[Verdict]]
 """A part of the benchmark: it measures, writes its sections into the report, and returns its targets' verdicts."""
 
 ONLY: dict[str, Part] = {"access-log": access_log.run, "sandbox": sandbox.run, "journal": journal.run,
-                         "proxy": proxy.run}
+                         "proxy": proxy.run, "slow-clients": slow_clients.run}
 """The parts ``--only`` runs alone, for a quick check of one."""
 
 
@@ -67,7 +68,7 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
 
     prism = None if no_prism else throughput.prism_command()
     verdicts = throughput.run(bench, report, prism)
-    for part in (access_log.run, journal.run, proxy.run, sandbox.run):
+    for part in (access_log.run, journal.run, proxy.run, sandbox.run, slow_clients.run):
         verdicts += part(bench, report)
     verdicts += scaling.run(bench, report, [int(n) for n in scale.split(",")])
     report.targets(verdicts)

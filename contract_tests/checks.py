@@ -4,7 +4,7 @@ Every check raises ``ContractViolation`` with the rule that broke, what was expe
 came back, and a curl command that reproduces it (credentials redacted), so a red CI run
 explains itself without this source at hand.
 
-The first two also run on every response schemathesis gets (``test_schema`` registers them),
+The first two also run on every response schemathesis gets (``fuzzing`` registers them),
 and on every answer ``balances-mock proxy`` passes on. This module needs no schemathesis.
 """
 

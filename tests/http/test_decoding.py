@@ -10,6 +10,13 @@ import json
 from typing import Any
 
 import pytest
+from werkzeug.test import Client
+
+from mock_server.journal.journal import Journal
+from mock_server.proxy.forwarder import Proxy, ProxyOptions
+from mock_server.proxy.judge import ProxyJudge
+from mock_server.spec import load_spec
+from mock_server.state import open_journal, open_store
 
 from ..support import ACCOUNT, BALANCES, DEMO, HISTORY, TOKEN, TRANSACTIONS
 from ..support.mock import InProcessMock
@@ -132,3 +139,14 @@ def test_a_body_over_the_limit_is_a_413_before_it_is_read(fresh):
         "Authorization": f"Bearer {token}", "Content-Type": JSON})
     assert assert_refused_in_the_envelope(response) and response.status_code == 413
     assert snapshot(fresh, token) == before
+
+
+@pytest.mark.parametrize("query", ["limit=%ff", "limit=1%00", "client=%c0%af",
+                                   "&".join(f"p{n}=1" for n in range(1_001))])
+def test_the_proxys_own_path_refuses_hostile_queries_in_the_envelope(query):
+    journal = Journal(open_journal(open_store("memory://"), 100), None, batched=False)
+    proxy = Proxy(ProxyOptions("http://127.0.0.1:9", timeout=1), ProxyJudge(load_spec()), journal,
+                  report=lambda line: None)
+    response = Client(proxy).get("/__proxy/requests", environ_overrides={"QUERY_STRING": query})
+    assert assert_refused_in_the_envelope(response)["code"] == "invalid_request"
+    assert response.status_code == 400
