@@ -31,7 +31,12 @@ MAX_MICRO = 2**63 - 1
 
 
 class LedgerFileError(ValueError):
-    """A ledger file the mock cannot serve; the message names the file, the path and the fault."""
+    """A ledger file the mock cannot serve; the message names the file, the path and the fault,
+    on one line: a key or a value of the file is shown with its control characters escaped, so
+    a file cannot write lines of its own into a terminal or a log."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 def dump(ledger: Ledger, meta: Mapping[str, Any]) -> bytes:

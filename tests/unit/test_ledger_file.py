@@ -110,6 +110,16 @@ def test_a_lone_surrogate_is_refused_as_not_text(tmp_path, document, make, where
     assert str(refused.value).startswith(f"{path}: {where}: ")
 
 
+def test_a_refusal_is_one_line_whatever_the_file_holds(tmp_path, document):
+    """A key of the file is part of the message; its control characters are escaped, so the
+    message stays one line and writes nothing into a terminal (found by fuzzing)."""
+    write(tmp_path, broken(document, set_in(["balances", "ETH\n\x1b[31mOK"], None)))
+    with pytest.raises(LedgerFileError) as refused:
+        load(tmp_path / "ledger.json")
+    assert "\n" not in str(refused.value) and "\x1b" not in str(refused.value)
+    assert "ETH\\n\\x1b[31mOK" in str(refused.value)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(LedgerFileError, match="cannot read"):
         load(tmp_path / "nope.json")
