@@ -9,6 +9,7 @@ entries. One command, real load, printed figures:
     python benchmarks/run.py --only journal       # the request journal's part alone, under a minute
     python benchmarks/run.py --only proxy         # balances-mock proxy's overhead alone, about 80 s
     python benchmarks/run.py --only slow-clients  # a normal client among 200 slow ones, about 30 s
+    python benchmarks/run.py --only container     # the image: size, build, first token, stop (podman), 2-5 minutes
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
@@ -34,14 +35,14 @@ if __package__ in (None, ""):
     # installed editable, and their names (proxy, journal) shadow no other module.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from benchmarks import access_log, journal, proxy, sandbox, scaling, slow_clients, throughput  # noqa: E402
+from benchmarks import access_log, container, journal, proxy, sandbox, scaling, slow_clients, throughput  # noqa: E402
 from benchmarks.harness import Bench, Report, Verdict, require_wrk, write_markdown  # noqa: E402
 
 Part = Callable[[Bench, Report], list[Verdict]]
 """A part of the benchmark: it measures, writes its sections into the report, and returns its targets' verdicts."""
 
 ONLY: dict[str, Part] = {"access-log": access_log.run, "sandbox": sandbox.run, "journal": journal.run,
-                         "proxy": proxy.run, "slow-clients": slow_clients.run}
+                         "proxy": proxy.run, "slow-clients": slow_clients.run, "container": container.run}
 """The parts ``--only`` runs alone, for a quick check of one."""
 
 
@@ -55,7 +56,8 @@ ONLY: dict[str, Part] = {"access-log": access_log.run, "sandbox": sandbox.run, "
 def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None,
          only: str | None) -> None:
     # No docstring: click would show it in --help.
-    require_wrk()
+    if only != "container":  # the container part drives podman, not wrk
+        require_wrk()
     if only and markdown:
         raise click.UsageError("--markdown writes the whole report; run it without --only")
     secret = secrets.token_urlsafe(32)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import signal
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -94,15 +93,6 @@ def _basic(credentials: tuple[str, str]) -> str:
     import base64
 
     return "Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
-
-
-@pytest.fixture(scope="module")
-def variants_server() -> Iterator[ServerProcess]:
-    from ..support import ROOT
-
-    server = launch([sys.executable, "-m", "tests.support.variants"], cwd=ROOT)
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize("name", sorted(FLAGGED))
