@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from . import rules
-from .paths import TOKEN_PATH
+from .paths import is_token_request
 from .reproduce import curl
 from .rules import Rule
 
@@ -76,8 +76,7 @@ def error_body_is_the_envelope(response: Any, path: str, method: str) -> None:
         raise violation(rules.ERRORS_ARE_JSON, f"Content-Type: {JSON}",
                         f"Content-Type: {_content_type(response) or '(none)'}", response)
     body = _body(response)
-    if path.rstrip("/").endswith(TOKEN_PATH.rstrip("/")) and method.upper() == "POST" \
-            and response.status_code in (400, 401):
+    if is_token_request(method, path) and response.status_code in (400, 401):
         if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
             raise violation(rules.TOKEN_ERRORS, '{"error": "<code>", ...}',
                             _excerpt(response), response)
