@@ -116,8 +116,9 @@ def serve_command(host: str, ports: Ports, workers: int, threads: int, seed: int
         raise click.BadParameter(refused, param_hint="'--entries'")
     with _usage_error(ClientsFileError):
         clients = _clients(clients_file)
-    with _usage_error(ValueError):
+    with _usage_error(ValueError, "--latency"):
         latency = parse_latency(latency_text) if latency_text else None
+    with _usage_error(ValueError, "--rate-limit"):
         rate_limit = check_limits(rate_limit) if rate_limit else None
     if url_file is not None and not os.access(url_file.parent, os.W_OK):
         raise click.BadParameter(f"cannot write into {url_file.parent}", param_hint="'--url-file'")
@@ -158,12 +159,15 @@ def _state(url: str | None, sandbox: bool) -> Iterator[str]:
 
 
 @contextmanager
-def _usage_error(kind: type[Exception]) -> Iterator[None]:
+def _usage_error(kind: type[Exception], option: str | None = None) -> Iterator[None]:
     """A ``kind`` raised inside (a bad flag value or file) is a usage error: its one-line
-    message and exit status 2, no traceback."""
+    message, naming ``option`` when one flag's value is at fault, and exit status 2, no
+    traceback."""
     try:
         yield
     except kind as error:
+        if option is not None:
+            raise click.BadParameter(str(error), param_hint=f"'{option}'") from None
         raise click.UsageError(str(error)) from None
 
 

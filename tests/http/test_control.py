@@ -164,7 +164,10 @@ def test_a_refused_request_is_not_remembered_and_reset_forgets_keys(sandbox, tok
     book(sandbox, token, currency="SOL", amount="5")
     assert book(sandbox, token, type="withdrawal", currency="SOL", amount="2", headers=key).status_code == 201
     sandbox.post(RESET, token)
-    assert "Idempotent-Replayed" not in book(sandbox, token, currency="SOL", amount="9", headers=key).headers
+    after_reset = book(sandbox, token, currency="SOL", amount="9", headers=key)  # the key with another booking
+    assert after_reset.status_code == 201, after_reset.json  # a key reset did not forget would be a 409
+    assert "Idempotent-Replayed" not in after_reset.headers
+    assert sandbox.get(ACCOUNT, token).json["booked_entries"] == 1
 
 
 def test_a_malformed_idempotency_key_is_a_400(sandbox, token):

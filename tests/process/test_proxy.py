@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,6 +47,7 @@ FLAGGED = {
     "content-type-html-404": rules.ERRORS_ARE_JSON,
     "status-500-on-bad-parameters": rules.NO_SERVER_ERROR,
     "pages-short-total-kept": rules.FULL_BUT_AT_THE_END,
+    "bearer-challenge-missing": rules.BEARER_CHALLENGE,
 }
 """Each broken variant one exchange can show, and the rule the proxy flags it by."""
 UNSEEN = {
@@ -68,8 +70,8 @@ class InProcessProxy:
         self.client = Client(self.app)
 
     def token(self) -> str:
-        answer = self.client.post("/o/token/", data={"grant_type": "client_credentials"},
-                                  headers={"Authorization": _basic(DEMO)})
+        answer = past_429(lambda: self.client.post("/o/token/", data={"grant_type": "client_credentials"},
+                                                   headers={"Authorization": _basic(DEMO)}))
         return answer.get_json()["access_token"]
 
     def exchanges(self) -> None:
@@ -87,6 +89,16 @@ class InProcessProxy:
     def response_rules(self) -> set[str]:
         return {line.split("): ", 1)[1].split(" [", 1)[0] for line in self.lines
                 if line.startswith("contract violation (response)")}
+
+
+def past_429(send: Callable[[], Any]) -> Any:
+    """The first answer that is not a 429: rate-limited-429 (in all-compatible) answers every
+    third request of each of the variants server's workers with one."""
+    for _ in range(6):
+        answer = send()
+        if answer.status_code != 429:
+            return answer
+    raise AssertionError("six 429s in a row")
 
 
 def _basic(credentials: tuple[str, str]) -> str:
@@ -114,12 +126,11 @@ def test_compatible_changes_raise_no_alarm_and_pass_byte_for_byte(variants_serve
     proxy = InProcessProxy(url)
     proxy.exchanges()
     assert not proxy.response_rules(), proxy.lines
-    token = proxy.token()
-    through = proxy.client.get(HISTORY, query_string={"limit": 5}, headers={"Authorization": f"Bearer {token}"})
-    direct = requests.get(f"{url}{HISTORY}", params={"limit": 5}, headers={"Authorization": f"Bearer {token}"},
-                          timeout=10)
-    if 429 not in (through.status_code, direct.status_code):  # this variant answers every third request 429
-        assert through.get_data() == direct.content
+    bearer = {"Authorization": f"Bearer {proxy.token()}"}
+    through = past_429(lambda: proxy.client.get(HISTORY, query_string={"limit": 5}, headers=bearer))
+    direct = past_429(lambda: requests.get(f"{url}{HISTORY}", params={"limit": 5}, headers=bearer, timeout=10))
+    assert through.status_code == direct.status_code == 200
+    assert through.get_data() == direct.content
 
 
 def test_a_path_reaches_the_upstream_as_the_client_sent_its_bytes(variants_server):

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from . import ROOT
+from .required import tool_missing
 
-REQUIRE = "BALANCES_REQUIRE_CONTAINERS"
 CONTAINERS_CONF = ROOT / "deploy" / "containers.conf"
 LOCAL_IMAGES = ROOT / "deploy" / "local-images.sh"
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
@@ -49,13 +49,12 @@ class Images:
 
 
 def require_podman() -> str:
-    """podman's path; skip (or fail, where REQUIRE is set) without it."""
+    """podman's path; skip (or fail, where BALANCES_REQUIRE_CONTAINERS or BALANCES_REQUIRE_TOOLS
+    is set: ``required``) without it."""
     found = shutil.which("podman")
-    if found is None and os.environ.get(REQUIRE):
-        pytest.fail(f"podman is not on the PATH, and {REQUIRE} is set (CI installs it: see .ci/run)")
     if found is None:
-        pytest.skip("podman is not on the PATH: the container tests need podman and runc "
-                    "(apt-get install podman runc debootstrap; .ci/run does)")
+        tool_missing("containers", "podman is not on the PATH: the container tests need podman and runc "
+                                   "(apt-get install podman runc debootstrap; .ci/run does)")
     return found
 
 
