@@ -28,8 +28,10 @@ SECRET_NAME = re.compile(r"token|secret|passw(?:or)?d|api[-_]?key|credential|coo
 """A header, field or key named like this holds a secret."""
 SCHEMED = ("authorization", "proxy-authorization")
 """Headers whose scheme is kept and whose credentials are not."""
-_SCHEMED_IN_TEXT = re.compile(r"(?P<scheme>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-"""Credentials after their scheme, in free text."""
+_SCHEMED_IN_TEXT = re.compile(
+    r"(?P<scheme>\b(?:[Bb]earer|[Bb]asic|BEARER|BASIC)\s+)(?=[a-z-]*[0-9A-Z._~+/=])[A-Za-z0-9._~+/=-]+")
+"""Credentials after their scheme, in free text: a token has a digit, a capital or a symbol in
+it, so the words of a sentence ("a 401 carries a Bearer challenge") are left as they are."""
 _FIELD_IN_TEXT = re.compile(r"(?<![\w.-])[\w.-]*+=")
 """``name=`` in free text, the name a whole run of word characters, dots and dashes: each run is
 read once (possessively), so a long line costs its length, not its square."""
