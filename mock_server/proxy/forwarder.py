@@ -2,8 +2,8 @@
 both sides to the contract.
 
 A request flows: own paths (``/__proxy/``) -> read the body (up to ``CHECKED_BYTES``; a larger
-one streams through unread) -> judge the request -> forward it (``upstream.Upstream``: a
-urllib3 connection pool per worker process, kept alive to the upstream) -> read the answer (a
+one streams through unread) -> judge the request -> forward it (``upstream.Upstream``:
+``http.client`` connections kept alive to the upstream, a pool per worker process) -> read the answer (a
 documented one, up to ``CHECKED_BYTES``, once; anything else streams) -> judge the answer (the
 bytes read, not a copy) -> log each violation, record the exchange in the journal -> the
 upstream's status, headers and bytes, as they came.
@@ -90,7 +90,7 @@ class Proxy:
         try:  # the answer's head, and a documented answer's body: nothing is passed on before both
             upstream = self._upstream.send(method, path, query, dict(headers), content)
             status = upstream.status
-            read, whole = transport.read_whole(upstream, CHECKED_BYTES) if self.judge.checks(method, path, status) \
+            read, whole = upstream.read_whole(CHECKED_BYTES) if self.judge.checks(method, path, status) \
                 else (b"", False)
         except transport.Unreachable as error:
             if transport.timed_out(error):
@@ -102,8 +102,7 @@ class Proxy:
             return self._unreachable(502, "upstream_unavailable", f"{self._target} cannot be reached: {error}"
                                      if upstream is None else f"{self._target} broke off its answer: {_why(error)}",
                                      environ, start_response, refused, arrival, started, body)
-        response_headers = [(name, value) for name, value in upstream.headers.items()
-                            if name.lower() not in HOP_BY_HOP]
+        response_headers = [(name, value) for name, value in upstream.headers if name.lower() not in HOP_BY_HOP]
         violations = refused + (self._judged(method, path, query, refused, upstream, read) if whole else [])
         if violations:
             reproduce = curl_command(method, self._target + self._upstream.url_path(path, query), list(headers.items()),
@@ -115,19 +114,19 @@ class Proxy:
         self._keep(environ, arrival, started, body, status, response_headers, violations)
         start_response(f"{status} {upstream.reason}", response_headers)
         if whole:
-            transport.done(upstream, whole=True)
+            upstream.done(whole=True)
             return [read]
         return _streamed(read, upstream, partial(self._broken_off, method, path))
 
     def _judged(self, method: str, path: str, query: str, refused: list[Violation],
-                upstream: transport.Response, read: bytes) -> list[Violation]:
+                upstream: transport.Answer, read: bytes) -> list[Violation]:
         """What in an answer read whole breaks the contract (checked decompressed; an encoding
         the proxy cannot read passes unchecked)."""
-        headers = upstream.headers
+        headers = _merged(upstream.headers)
         checked = _decoded(read, headers.get("content-encoding"))
         if checked is None:
             return []
-        answer = Answer(upstream.status, {name.lower(): value for name, value in headers.itermerged()}, checked)
+        answer = Answer(upstream.status, headers, checked)
         return self.judge.answer(method, path, query.encode("latin-1"), refused, answer)
 
     def _keep(self, environ: dict[str, Any], arrival: float, started: float, body: bytes | None, status: int,
@@ -135,7 +134,7 @@ class Proxy:
         self.journal.keep(JOURNAL_CLIENT, arrival, time.perf_counter() - started, environ, body, status,
                           tuple(headers), tuple(v.as_error() for v in violations))
 
-    def _broken_off(self, method: str, path: str, passed_on: int, error: transport.Unreachable) -> None:
+    def _broken_off(self, method: str, path: str, passed_on: int, error: BaseException) -> None:
         self._report(f"upstream error: {self._target} broke off its answer to {method} {path} after {passed_on:,} "
                      f"bytes had been passed on: {_why(error)}")
 
@@ -225,8 +224,8 @@ def _request_body(environ: Mapping[str, Any], method: str) -> tuple[bytes | None
     return None, chunks()
 
 
-def _streamed(first: bytes, upstream: transport.Response,
-              broken_off: Callable[[int, transport.Unreachable], None]) -> Iterator[bytes]:
+def _streamed(first: bytes, upstream: transport.Answer,
+              broken_off: Callable[[int, BaseException], None]) -> Iterator[bytes]:
     """The answer streamed on as it comes, the upstream's connection released at the end (closed,
     unless the answer was passed on whole).
 
@@ -237,19 +236,28 @@ def _streamed(first: bytes, upstream: transport.Response,
     passed_on = 0
     whole = False
     try:
-        for chunk in chain([first] if first else [], transport.stream(upstream)):
+        for chunk in chain([first] if first else [], upstream.stream()):
             yield chunk
             passed_on += len(chunk)
         whole = True
     except transport.Unreachable as error:
         broken_off(passed_on, error)
     finally:
-        transport.done(upstream, whole)
+        upstream.done(whole)
 
 
-def _why(error: transport.Unreachable) -> str:
+def _merged(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Headers by lower-case name, a header sent twice as its values joined by ", " (RFC 9110 §5.3)."""
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
+
+
+def _why(error: BaseException) -> str:
     """What broke an answer off, said plainly: the upstream closed (or reset) the connection."""
-    if isinstance(error, transport.Broken):
+    if transport.broken_off(error):
         return f"peer closed connection without sending the complete answer ({error})"
     return str(error)
 
