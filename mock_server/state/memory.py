@@ -60,8 +60,11 @@ class MemoryFaults:
         with self._lock:
             return len(self._faults.pop(client, ()))
 
+    def any_armed(self, client: str) -> bool:
+        return bool(self._faults.get(client))  # no lock: the answer of nearly every request
+
     def take(self, client: str, method: str, path: str) -> ArmedFault | None:
-        if not self._faults.get(client):  # no lock: the answer of nearly every request
+        if not self.any_armed(client):
             return None
         with self._lock:
             faults = self._faults.get(client, [])
@@ -92,6 +95,9 @@ class MemoryStore:
     def version(self, account: str) -> int:
         found = self._accounts.get(account)
         return 0 if found is None else found.version
+
+    def look(self, account: str, client: str) -> tuple[int, bool]:
+        return self.version(account), self.faults.any_armed(client)
 
     def read(self, account: str, epoch: int, since: int) -> Snapshot:
         with self._lock:

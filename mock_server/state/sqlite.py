@@ -114,7 +114,6 @@ class SqliteFaults:
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
-        self._local = threading.local()
 
     def arm(self, client: str, fault: Fault) -> ArmedFault:
         with self._store._writing() as connection:
@@ -154,18 +153,12 @@ class SqliteFaults:
 
     def _armed(self) -> frozenset[tuple[str, str]]:
         """The (client, path) pairs with a fault, as this thread's connection last read them;
-        read again only when another connection has committed since."""
-        connection = self._store._connection()
-        local = self._local
-        data_version = connection.execute("PRAGMA data_version").fetchone()[0]
-        if getattr(local, "connection", None) is not connection or data_version != local.data_version:
-            local.armed = frozenset(connection.execute("SELECT DISTINCT client, path FROM faults"))
-            local.connection, local.data_version = connection, data_version
-        return local.armed
+        read again only when another connection has committed since (``SqliteStore._fresh``)."""
+        return self._store._faulted(self._store._fresh())[0]
 
     def _forget(self) -> None:
         """After a write on this thread's connection, which does not move its own data_version."""
-        self._local.connection = None
+        self._store._local.faulted = None
 
 
 class SqliteStore:
@@ -213,21 +206,45 @@ class SqliteStore:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             local.connection, local.pid = connection, os.getpid()
-            local.data_version, local.versions = None, {}
+            local.data_version, local.versions, local.faulted = None, {}, None
         return local.connection
 
-    def version(self, account: str) -> int:
+    def _fresh(self) -> threading.local:
+        """This thread's cached versions and faults, emptied if another connection has committed
+        since they were read: one ``PRAGMA data_version``, no table read."""
         connection = self._connection()
         local = self._local
         data_version = connection.execute("PRAGMA data_version").fetchone()[0]
         if data_version != local.data_version:
             local.data_version = data_version
             local.versions.clear()
+            local.faulted = None
+        return local
+
+    def version(self, account: str) -> int:
+        return self._version(self._fresh(), account)
+
+    def look(self, account: str, client: str) -> tuple[int, bool]:
+        """Both from one look at ``data_version``: the version read and the faults checked cost one
+        query together when nothing changed (two, each its own, before)."""
+        local = self._fresh()
+        return self._version(local, account), client in self._faulted(local)[1]
+
+    @staticmethod
+    def _version(local: threading.local, account: str) -> int:
         version = local.versions.get(account)
         if version is None:
-            row = connection.execute("SELECT version FROM accounts WHERE account = ?", (account,)).fetchone()
+            row = local.connection.execute("SELECT version FROM accounts WHERE account = ?", (account,)).fetchone()
             version = local.versions[account] = row[0] if row else 0
         return version
+
+    @staticmethod
+    def _faulted(local: threading.local) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+        """The (client, path) pairs with a fault armed, and the clients."""
+        if local.faulted is None:
+            pairs = frozenset(local.connection.execute("SELECT DISTINCT client, path FROM faults"))
+            local.faulted = (pairs, frozenset(client for client, _ in pairs))
+        return local.faulted
 
     def read(self, account: str, epoch: int, since: int) -> Snapshot:
         connection = self._connection()
