@@ -52,6 +52,9 @@ def run(bench: Bench, report: Report) -> list[Verdict]:
     every other part and with a single connection: the section, and its target."""
     seconds = min(SECONDS, bench.duration)
     loads, seen = measure_proxy(bench, seconds)
+    for shape, results in loads.items():
+        report.loads(f"proxy, {shape if shape != PACED else 'paced'} connections", results)
+    report.figure("proxy: CPU ms per exchange", seen["cpu_ms"])
     report.say(
         f"## Through balances-mock proxy (wrk -t1, the mock directly and through the proxy in turn, median of 3 "
         f"runs of {seconds} s)", "", proxy_table(loads), "",
