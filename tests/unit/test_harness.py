@@ -75,3 +75,32 @@ def test_a_default_that_costs_more_than_a_tenth_on_any_endpoint_misses_its_targe
              ("on", "history"): harness.Load(80.0, 1.0, 2.0, 0), ("off", "history"): harness.Load(100.0, 1.0, 2.0, 0)}
     verdict = harness.costs_at_most_10_percent("costs little", loads, "on", "off")
     assert verdict == ("costs little", False, "balances 0.95x, history 0.80x")
+
+
+def test_a_run_is_kept_as_json_and_the_next_one_shows_its_figures_beside_it(tmp_path):
+    from datetime import UTC, datetime
+
+    first = harness.Report()
+    first.figure("throughput: balances-mock, balances, requests/s", 10_000.0)
+    first.verdicts = [harness.Verdict("fast", True, "10,000/s")]
+    assert harness.previous_run(tmp_path) is None
+    harness.write_run(first, datetime(2026, 11, 25, 9, 41, tzinfo=UTC), tmp_path)
+    second = harness.Report()
+    second.figure("throughput: balances-mock, balances, requests/s", 8_000.0)
+    second.figure("a new figure", 0.25)
+    second.verdicts = [harness.Verdict("fast", False, "8,000/s")]
+    harness.write_run(second, datetime(2026, 11, 26, 9, 41, tzinfo=UTC), tmp_path)
+
+    previous = harness.previous_run(tmp_path)
+    assert previous["when"] == "2026-11-26 09:41 UTC" and previous["figures"]["a new figure"] == 0.25
+    section = "\n".join(harness.beside_previous(second, json_of(tmp_path, "2026-11-25T0941")))
+    assert "| throughput: balances-mock, balances, requests/s | 10,000 | 8,000 | 0.80x |" in section
+    assert "| a new figure |  | 0.25 |  |" in section
+    assert "- fast: missed now, met before" in section
+    assert "No previous run" in "\n".join(harness.beside_previous(second, None))
+
+
+def json_of(folder, name):
+    import json
+
+    return json.loads((folder / f"{name}.json").read_text())
