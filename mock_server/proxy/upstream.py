@@ -23,7 +23,9 @@ import os
 import select
 import socket
 import ssl
+import weakref
 from collections.abc import Iterator
+from functools import partial
 from urllib.parse import quote, urlsplit
 
 CHUNK = 64 * 1024
@@ -62,8 +64,9 @@ class Upstream:
         self._timeout = timeout
         self._context = _tls_context(verify) if parts.scheme == "https" else None
         self._idle: list[http.client.HTTPConnection] = []
-        """list.append and list.pop are atomic: the worker's threads share it without a lock."""
-        self._pid = os.getpid()
+        """list.append and list.pop are atomic: the worker's threads share it without a lock. A
+        forked worker starts with none (``_forked``): its parent's sockets are not its own."""
+        os.register_at_fork(after_in_child=partial(_forked, weakref.ref(self)))
 
     def send(self, method: str, path: str, query: str, headers: dict[str, str],
              body: bytes | Iterator[bytes]) -> Answer:
@@ -95,8 +98,6 @@ class Upstream:
 
     def _take(self) -> http.client.HTTPConnection:
         """An idle connection the upstream has not closed, or a new one (not yet connected)."""
-        if self._pid != os.getpid():  # forked since: the parent's connections are not this process's
-            self._idle, self._pid = [], os.getpid()
         idle = self._idle
         while idle:
             try:
@@ -111,7 +112,7 @@ class Upstream:
         return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
 
     def _give_back(self, connection: http.client.HTTPConnection) -> None:
-        if len(self._idle) < KEPT_ALIVE and self._pid == os.getpid():
+        if len(self._idle) < KEPT_ALIVE:
             self._idle.append(connection)
         else:
             connection.close()
@@ -172,6 +173,11 @@ class Answer:
         else:
             self._response.close()
             self._connection.close()
+
+
+def _forked(upstream: weakref.ref[Upstream]) -> None:
+    if (kept := upstream()) is not None:
+        kept._idle = []
 
 
 def quoted_path(path: str) -> str:

@@ -16,9 +16,11 @@ import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from mock_server.ledger.bookings import Decision, Remembered, Tail
@@ -168,6 +170,9 @@ class SqliteStore:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._local = threading.local()
+        """Each thread's connection and caches. A forked worker starts with none (``_forked``):
+        checked once at the fork, not with a ``getpid`` on every call."""
+        os.register_at_fork(after_in_child=partial(_forked, weakref.ref(self)))
         self.clients = SqliteClients(self)
         self.faults = SqliteFaults(self)
         # Creates the file and the tables, or fails now; then closes, since a connection open in
@@ -200,14 +205,15 @@ class SqliteStore:
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection, opened in this process (a forked worker opens its own)."""
         local = self._local
-        if getattr(local, "pid", None) != os.getpid():
+        connection = getattr(local, "connection", None)
+        if connection is None:
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                          check_same_thread=True)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            local.connection, local.pid = connection, os.getpid()
+            local.connection = connection
             local.data_version, local.versions, local.faulted = None, {}, None
-        return local.connection
+        return connection
 
     def _fresh(self) -> threading.local:
         """This thread's cached versions and faults, emptied if another connection has committed
@@ -320,9 +326,16 @@ class SqliteStore:
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
-        if connection is not None and self._local.pid == os.getpid():
+        if connection is not None:
             connection.close()
-            self._local.pid = None
+            del self._local.connection
+
+
+def _forked(store: weakref.ref[SqliteStore]) -> None:
+    """In a process just forked: its parent's connections are not its own (SQLite's locks are per
+    process), so each of its threads opens one."""
+    if (kept := store()) is not None:
+        kept._local = threading.local()
 
 
 JOURNAL_SCHEMA = """
