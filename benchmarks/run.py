@@ -11,6 +11,7 @@ entries. One command, real load, printed figures:
     python benchmarks/run.py --only proxy         # balances-mock proxy's overhead alone, about 80 s
     python benchmarks/run.py --only slow-clients  # a normal client among 200 slow ones, about 30 s
     python benchmarks/run.py --only sandbox-scaling  # accounts, bookings, replicas, journal size: about 6 minutes
+    python benchmarks/run.py --only container     # the image: size, build, first token, stop (podman), 2-5 minutes
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
 duration and connections, each URL warmed up for 2 seconds first. Nothing is switched off in
@@ -39,6 +40,7 @@ if __package__ in (None, ""):
 
 from benchmarks import (  # noqa: E402
     access_log,
+    container,
     journal,
     proxy,
     sandbox,
@@ -63,7 +65,8 @@ Part = Callable[[Bench, Report], list[Verdict]]
 
 ONLY: dict[str, Part] = {"throughput": lambda bench, report: throughput.run(bench, report, None),
                          "access-log": access_log.run, "sandbox": sandbox.run, "journal": journal.run,
-                         "proxy": proxy.run, "slow-clients": slow_clients.run, "sandbox-scaling": sandbox_scaling.run}
+                         "proxy": proxy.run, "slow-clients": slow_clients.run, "sandbox-scaling": sandbox_scaling.run,
+                         "container": container.run}
 """The parts ``--only`` runs alone, for a quick check of one."""
 
 
@@ -77,7 +80,8 @@ ONLY: dict[str, Part] = {"throughput": lambda bench, report: throughput.run(benc
 def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None,
          only: str | None) -> None:
     # No docstring: click would show it in --help.
-    require_wrk()
+    if only != "container":  # the container part drives podman, not wrk
+        require_wrk()
     if only and markdown:
         raise click.UsageError("--markdown writes the whole report; run it without --only")
     secret = secrets.token_urlsafe(32)

@@ -4,13 +4,14 @@ Every check raises ``ContractViolation`` with the rule that broke, what was expe
 came back, and a curl command that reproduces it (credentials redacted), so a red CI run
 explains itself without this source at hand.
 
-The first two also run on every response schemathesis gets (``test_schema`` registers them),
+The first two also run on every response schemathesis gets (``fuzzing`` registers them),
 and on every answer ``balances-mock proxy`` passes on. This module needs no schemathesis.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import requests
 
 from . import rules
-from .paths import TOKEN_PATH
+from .paths import is_token_request
 from .reproduce import curl
 from .rules import Rule
 
@@ -75,8 +76,7 @@ def error_body_is_the_envelope(response: Any, path: str, method: str) -> None:
         raise violation(rules.ERRORS_ARE_JSON, f"Content-Type: {JSON}",
                         f"Content-Type: {_content_type(response) or '(none)'}", response)
     body = _body(response)
-    if path.rstrip("/").endswith(TOKEN_PATH.rstrip("/")) and method.upper() == "POST" \
-            and response.status_code in (400, 401):
+    if is_token_request(method, path) and response.status_code in (400, 401):
         if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
             raise violation(rules.TOKEN_ERRORS, '{"error": "<code>", ...}',
                             _excerpt(response), response)
@@ -106,9 +106,13 @@ def history_page_is_consistent(response: Any, query: Mapping[str, Any]) -> None:
 
 
 def conforms(response: Any, problems: Sequence[tuple[Any, str]]) -> None:
-    """Every documented item the response shows is as the spec documents it."""
+    """Every documented item the response shows is as the spec documents it. Items that a rule
+    of their own judges (a challenge header an RFC requires) break that rule when they alone
+    are wrong; any other mix breaks the generic one, every item listed."""
     if problems:
-        raise violation(rules.CONFORMS, "as the spec documents: " + ", ".join(item.part for item, _ in problems),
+        judged = {rules.judged_by(item.part, item.basis) for item, _ in problems}
+        rule = judged.pop() if len(judged) == 1 else rules.CONFORMS
+        raise violation(rule, "as the spec documents: " + ", ".join(item.part for item, _ in problems),
                         "; ".join(f"{item.key}: {problem}" for item, problem in problems), response)
 
 
@@ -221,6 +225,51 @@ def entries_match_filters(response: Any, entries: Sequence[Mapping], filters: Ma
             if entry.get(key) != value:
                 raise violation(rules.FILTER_EXACT, f"every entry with {key}={value!r}",
                                 f"entry {i} has {key}={entry.get(key)!r}", response)
+
+
+def filter_finds_every_match(response: Any, page: Mapping[str, Any], filters: Mapping[str, str],
+                             walked: Sequence[Mapping], complete: bool, limit: int) -> int:
+    """A filtered page (of ``limit``, from offset 0) holds every entry of the unfiltered walk
+    that matches ``filters``, and its ``total`` counts them ("total number of matching
+    records"): exactly when the walk read the whole history (``complete``), at least as many
+    when it read only the newest window.
+
+    Only "newest first" is documented, not the order of entries of one instant, so the two
+    sides are compared as multisets, over the instants both cover whole: those newer than
+    the oldest of a full page, and than the oldest of a walk that stopped at its window.
+    Returns how many entries it compared: 0 says the comparison checked nothing."""
+    expected = [entry for entry in walked if all(entry.get(key) == value for key, value in filters.items())]
+    got = list(page["history"])
+    cuts = [_oldest(got)] if len(got) >= limit else []
+    if not complete and walked:
+        cuts.append(_oldest(walked))
+    newest_cut = max(cuts, key=_instant, default=None)
+    cut = _instant(newest_cut) if newest_cut is not None else None
+    want, have = _entries_after(expected, cut), _entries_after(got, cut)
+    where = ", ".join(f"{key}={value}" for key, value in filters.items())
+    if want != have:
+        missing, extra = list((want - have).elements()), list((have - want).elements())
+        raise violation(
+            rules.FILTER_EXACT,
+            f"with {where}, the {sum(want.values())} matching entries of the unfiltered history"
+            + (f" newer than {newest_cut}" if newest_cut is not None else ""),
+            f"{len(missing)} missing (first: {missing[0] if missing else 'none'}), "
+            f"{len(extra)} not among them (first: {extra[0] if extra else 'none'})", response)
+    total = page.get("total")
+    if not isinstance(total, int) or (total != len(expected) if complete else total < len(expected)):
+        raise violation(rules.FILTER_EXACT,
+                        f"with {where}, total {'' if complete else 'at least '}{len(expected)} (the matching entries "
+                        f"of the unfiltered history{'' if complete else ' window'})", f"total {total!r}", response)
+    return sum(want.values())
+
+
+def _oldest(entries: Sequence[Mapping]) -> str:
+    return min((entry["timestamp"] for entry in entries), key=_instant)
+
+
+def _entries_after(entries: Sequence[Mapping], cut: tuple[str, Decimal] | None) -> Counter[str]:
+    return Counter(json.dumps(entry, sort_keys=True) for entry in entries
+                   if cut is None or _instant(entry["timestamp"]) > cut)
 
 
 def totals_add_up(response: Any, parts: Mapping[str, int], total: int, what: str) -> None:

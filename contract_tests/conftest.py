@@ -293,15 +293,17 @@ def history(client: ContractClient, token: str, settings: ContractSettings) -> C
 
 @pytest.fixture
 def walk(history: Callable[..., Any], settings: ContractSettings) -> Callable[..., Any]:
-    """``walk(limit, **filters)`` -> (entries, totals, last response): the newest ``--window`` entries,
-    page by page. Every page must be full but the last, and the walk must collect ``total``
-    entries (or the window's worth): a short page is never taken for the end."""
+    """``walk(limit, window=None, **filters)`` -> (entries, totals, last response): the newest
+    ``window`` entries (at most ``--window``), page by page. Every page must be full but the
+    last, and the walk must collect ``total`` entries (or the window's worth): a short page is
+    never taken for the end."""
 
-    def run(limit: int, **filters: Any) -> tuple[list[dict], list[int], Any]:
+    def run(limit: int, window: int | None = None, **filters: Any) -> tuple[list[dict], list[int], Any]:
+        window = min(window or settings.window, settings.window)
         entries: list[dict] = []
         totals: list[int] = []
         offset, response = 0, None
-        while len(entries) < settings.window:
+        while len(entries) < window:
             response, page = history(limit=limit, offset=offset, **filters)
             checks.page_size_is_bounded(response, page, limit, offset)
             totals.append(page["total"])
@@ -309,7 +311,7 @@ def walk(history: Callable[..., Any], settings: ContractSettings) -> Callable[..
             if len(page["history"]) < limit:
                 break
             offset += limit
-        checks.walk_reaches_total(response, min(len(entries), settings.window), totals[0], settings.window)
-        return entries[: settings.window], totals, response
+        checks.walk_reaches_total(response, min(len(entries), window), totals[0], window)
+        return entries[:window], totals, response
 
     return run

@@ -28,10 +28,15 @@ SECRET_NAME = re.compile(r"token|secret|passw(?:or)?d|api[-_]?key|credential|coo
 """A header, field or key named like this holds a secret."""
 SCHEMED = ("authorization", "proxy-authorization")
 """Headers whose scheme is kept and whose credentials are not."""
-_IN_TEXT = re.compile(
-    r"(?P<scheme>\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+"
-    r"|(?P<field>[\w.-]*(?:token|secret|passw(?:or)?d|api[-_]?key|credential)[\w.-]*=)[^&\s\"']+",
-    re.IGNORECASE)
+_SCHEMED_IN_TEXT = re.compile(
+    r"(?P<scheme>\b(?:[Bb]earer|[Bb]asic|BEARER|BASIC)\s+)(?=[a-z-]*[0-9A-Z._~+/=])[A-Za-z0-9._~+/=-]+")
+"""Credentials after their scheme, in free text: a token has a digit, a capital or a symbol in
+it, so the words of a sentence ("a 401 carries a Bearer challenge") are left as they are."""
+_FIELD_IN_TEXT = re.compile(r"(?<![\w.-])[\w.-]*+=")
+"""``name=`` in free text, the name a whole run of word characters, dots and dashes: each run is
+read once (possessively), so a long line costs its length, not its square."""
+_SECRET_FIELD = re.compile(r"token|secret|passw(?:or)?d|api[-_]?key|credential", re.IGNORECASE)
+_VALUE_IN_TEXT = re.compile(r"[^&\s\"']+")
 
 
 NOT_SECRET = frozenset({"token_type"})
@@ -100,4 +105,15 @@ def text(line: str) -> str:
     """Free text (a log line, an error message) with what looks like a credential hidden: the
     credentials after ``Bearer`` or ``Basic``, and the value of ``name=value`` where the name is
     a secret's."""
-    return _IN_TEXT.sub(lambda m: (m.group("scheme") or m.group("field")) + MARK, line)
+    line = _SCHEMED_IN_TEXT.sub(lambda m: m.group("scheme") + MARK, line)
+    if "=" not in line:
+        return line
+    parts, shown = [], 0
+    for field in _FIELD_IN_TEXT.finditer(line):
+        if field.start() < shown or not _SECRET_FIELD.search(field.group()):
+            continue
+        value = _VALUE_IN_TEXT.match(line, field.end())
+        if value is not None:
+            parts += [line[shown:field.end()], MARK]
+            shown = value.end()
+    return "".join(parts) + line[shown:]

@@ -19,11 +19,14 @@ BREAK, DRIFT = "break", "drift"
 @dataclass(frozen=True)
 class Rule:
     """One rule: the sentence a report shows, and its basis ("docs", "RFC 6749 §5.2", ...) or
-    the id of the spec's decision it rests on."""
+    the id of the spec's decision it rests on. ``part``: the documented item it judges
+    (``header WWW-Authenticate``), where the spec says that RFC requires the item
+    (``x-required-by``): the item, broken, is reported under this rule, not the generic one."""
 
     text: str
     basis: str = "docs"
     decision: str | None = None
+    part: str | None = None
 
     @property
     def kind(self) -> str:
@@ -82,7 +85,7 @@ INVALID_REQUEST_CODE = Rule("a refused parameter is `invalid_request`")
 UNKNOWN_PATH = Rule("an unknown path is 404", "RFC 9110 §15.5.5")
 TRAILING_SLASH = decided("a path without its trailing slash is 404", "trailing-slash")
 WRONG_METHOD = Rule("a method the path does not have is 405", "RFC 9110 §15.5.6")
-ALLOW_HEADER = Rule("a 405 names the allowed methods in Allow", "RFC 9110 §15.5.6")
+ALLOW_HEADER = Rule("a 405 names the allowed methods in Allow", "RFC 9110 §15.5.6", part="header Allow")
 HEAD_AND_OPTIONS = decided("HEAD and OPTIONS are 405 like any undocumented method", "undocumented-methods")
 
 # -- authentication and scopes ---------------------------------------------------------------
@@ -90,12 +93,14 @@ NO_TOKEN = Rule("a request without a token is 401")
 MALFORMED_TOKEN = Rule("a malformed token is 401")
 BROKEN_SIGNATURE = Rule("a token with a broken signature is 401")
 EDITED_CLAIMS = Rule("a token whose claims were edited is 401")
-BEARER_CHALLENGE = Rule("a 401 carries a Bearer challenge in WWW-Authenticate", "RFC 6750 §3")
+BEARER_CHALLENGE = Rule("a 401 carries a Bearer challenge in WWW-Authenticate", "RFC 6750 §3",
+                        part="header WWW-Authenticate")
 BALANCES_NEED_WRITE = Rule("balances need read AND write: a read-only token is 403")
 HISTORY_NEEDS_READ = Rule("the history needs read: a write-only token is 403")
 HISTORY_READ_ONLY = Rule("the history needs only read")
 WRONG_SECRET = Rule("a wrong client secret is refused as invalid_client", "RFC 6749 §5.2")
-BASIC_CHALLENGE = Rule("a 401 for a wrong Basic secret carries WWW-Authenticate", "RFC 6749 §5.2")
+BASIC_CHALLENGE = Rule("a 401 for a wrong Basic secret carries WWW-Authenticate", "RFC 6749 §5.2",
+                       part="header WWW-Authenticate")
 UNSUPPORTED_GRANT = Rule("an unsupported grant type is 400 unsupported_grant_type", "RFC 6749 §5.2")
 TOKEN_ISSUED = Rule("valid client credentials get a Bearer token", "RFC 6749 §4.4")
 FORCED_STATUS = Rule("a documented status, when the server produces it, is as documented", "spec")
@@ -141,6 +146,12 @@ def schemathesis_rule(failure: object) -> Rule:
     if name == "IgnoredAuth":
         return NO_TOKEN
     return Rule(f"schemathesis: {getattr(failure, 'title', name)}", "spec")
+
+
+def judged_by(part: str, basis: str) -> Rule:
+    """The rule a documented item that is not as documented breaks: the rule of the suite that
+    names the item and rests on the RFC the spec cites for it, else the spec's generic rule."""
+    return next((rule for rule in all_rules() if rule.part == part and rule.basis == basis), CONFORMS)
 
 
 def all_rules() -> list[Rule]:

@@ -1,4 +1,9 @@
-"""Filters: every entry matches, and the per-currency totals add up to the whole."""
+"""Filters: a filtered page holds exactly the entries of the unfiltered history that match,
+``total`` counts them, and the per-currency totals add up to the whole.
+
+Each filter is compared with the unfiltered walk (the reference): an empty page passes only
+where the reference has no match. A rule whose comparison covered no entry says so.
+"""
 
 from __future__ import annotations
 
@@ -7,45 +12,61 @@ import pytest
 from . import checks, rules
 from .conftest import BALANCES, HISTORY
 
+LIMIT = 100
+"""The largest page: one request per filter."""
 
-def currencies_in(client, token, walk) -> tuple[list[str], int]:
-    account = client.get(BALANCES, token).json().get("account", {})
-    entries, totals, _ = walk(100)
-    seen = list(dict.fromkeys([*account, *(e["currency"] for e in entries)]))
-    return seen, totals[0]
+
+def reference(walk) -> tuple[list[dict], int, bool]:
+    """The unfiltered walk, its total, and whether it read the whole history (not only the window)."""
+    entries, totals, _ = walk(LIMIT)
+    return entries, totals[0], len(entries) >= totals[0]
+
+
+def matches_exactly(history, filters: dict[str, str], entries: list[dict], complete: bool) -> tuple[object, dict, int]:
+    """One filtered page against the reference: its entries all match, and all matches are in it."""
+    response, page = history(limit=LIMIT, **filters)
+    checks.entries_match_filters(response, page["history"], filters)
+    compared = checks.filter_finds_every_match(response, page, filters, entries, complete, LIMIT)
+    return response, page, compared
+
+
+def checked_nothing(compared: int, what: str) -> None:
+    if not compared:
+        pytest.skip(f"{what} compared no entry with the history: every match lies at or before the instant where "
+                    "the comparison must stop (the oldest of a full page, or of the window)")
 
 
 def test_currency_filter_matches_exactly_and_totals_add_up(client, token, history, walk):
-    currencies, total = currencies_in(client, token, walk)
+    entries, total, complete = reference(walk)
+    account = client.get(BALANCES, token).json().get("account", {})
+    currencies = list(dict.fromkeys([*account, *(e["currency"] for e in entries)]))
     if not currencies:
         pytest.skip("the account has no currency (no balance, no history): the currency filter checked nothing")
-    parts, response = {}, None
+    parts, response, compared = {}, None, 0
     for currency in currencies:
-        response, page = history(currency=currency, limit=100)
-        checks.entries_match_filters(response, page["history"], {"currency": currency})
-        parts[currency] = page["total"]
+        response, page, count = matches_exactly(history, {"currency": currency}, entries, complete)
+        parts[currency], compared = page["total"], compared + count
+    if entries:
+        checked_nothing(compared, "the currency filter")
     checks.totals_add_up(response, parts, total, "currency")
 
 
 def test_type_filter_matches_exactly(history, walk):
-    entries, _, _ = walk(100)
+    entries, _, complete = reference(walk)
     if not entries:
         pytest.skip("the history is empty: the type filter checked nothing")
+    compared = 0
     for type_ in dict.fromkeys(["deposit", "withdrawal", *(e["type"] for e in entries)]):
-        response, page = history(type=type_, limit=100)
-        checks.entries_match_filters(response, page["history"], {"type": type_})
+        compared += matches_exactly(history, {"type": type_}, entries, complete)[2]
+    checked_nothing(compared, "the type filter")
 
 
 def test_combined_filters_match_exactly(history, walk):
-    entries, _, _ = walk(100)
+    entries, _, complete = reference(walk)
     if not entries:
         pytest.skip("the history is empty: the combined filters checked nothing")
     filters = {"currency": entries[0]["currency"], "type": entries[0]["type"]}
-    response, page = history(limit=100, **filters)
-    checks.entries_match_filters(response, page["history"], filters)
-    expected = [e for e in entries if all(e[k] == v for k, v in filters.items())]
-    if len(entries) == page["total"] or len(expected) >= 100:
-        checks.walk_matches_reference(page["history"], expected[: len(page["history"])], 100, response)
+    checked_nothing(matches_exactly(history, filters, entries, complete)[2], "the combined filters")
 
 
 @pytest.mark.parametrize("filters", [{"currency": "NOT-A-CURRENCY-XYZ"}, {"type": "not_a_type_xyz"}],

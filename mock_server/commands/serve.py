@@ -17,6 +17,7 @@ from mock_server.commands.clients_file import ClientsFileError, load_clients, me
 from mock_server.commands.common import package_version
 from mock_server.ledger.ledger_file import LedgerFileError
 from mock_server.ledger.scenarios import SCENARIOS, length_refused
+from mock_server.serving.ports import Ports, PortUnavailable, claim
 from mock_server.serving.server import ServerOptions, serve
 from mock_server.settings import (
     DEFAULT_JOURNAL_SIZE,
@@ -38,12 +39,26 @@ MAX_ENTRIES = 10_000_000
 MAX_JOURNAL_SIZE = 1_000_000
 
 
+class PortsParam(click.ParamType):
+    """A port (``8000``) or a range of ports (``8101-8110``)."""
+
+    name = "PORT|FIRST-LAST"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Ports:
+        if isinstance(value, Ports):
+            return value
+        try:
+            return Ports.parse(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="BALANCES_MOCK_HOST",
               help="Address to bind. The default serves this machine only.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              envvar="BALANCES_MOCK_PORT", help="Port to bind; 0 picks a free one.")
+@click.option("--port", "ports", default="8000", show_default=True, type=PortsParam(), envvar="BALANCES_MOCK_PORT",
+              help="Port to bind; 0 picks a free one; a range (8101-8110) takes its first port no other server "
+                   "holds, as replicas sharing a host's network do.")
 @click.option("--workers", default=ServerOptions.workers, show_default=True, type=click.IntRange(1, 64),
               envvar="BALANCES_MOCK_WORKERS", help="Worker processes.")
 @click.option("--threads", default=ServerOptions.threads, show_default=True, type=click.IntRange(1, 256),
@@ -85,12 +100,15 @@ MAX_JOURNAL_SIZE = 1_000_000
               help="Record no requests (the journal's paths then answer 404). --no-sandbox implies it.")
 @click.option("--no-console", is_flag=True, envvar="BALANCES_MOCK_NO_CONSOLE",
               help="No web console under /__console/. --no-sandbox implies it.")
-@click.option("--quiet", is_flag=True, help="No access log.")
-def serve_command(host: str, port: int, workers: int, threads: int, seed: int, scenario: str, entries: int | None,
+@click.option("--url-file", type=click.Path(dir_okay=False, path_type=Path), envvar="BALANCES_MOCK_URL_FILE",
+              help="Write the URL served at into this file once a worker accepts (removed at exit), for "
+                   "`balances-mock ready`; the container image sets it.")
+@click.option("--quiet", is_flag=True, envvar="BALANCES_MOCK_QUIET", help="No access log.")
+def serve_command(host: str, ports: Ports, workers: int, threads: int, seed: int, scenario: str, entries: int | None,
                   fixtures_path: Path | None, clients_file: Path | None, token_secret: str | None,
                   token_ttl: int, latency_text: str | None, error_rate: float, fault_rate: float,
                   rate_limit: str | None, rate_limit_storage: str, state_url: str | None, no_sandbox: bool,
-                  journal_size: int, no_journal: bool, no_console: bool, quiet: bool) -> None:
+                  journal_size: int, no_journal: bool, no_console: bool, url_file: Path | None, quiet: bool) -> None:
     """Serve the mock API under a production WSGI server until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     refused = length_refused(scenario, entries)
@@ -98,9 +116,14 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
         raise click.BadParameter(refused, param_hint="'--entries'")
     with _usage_error(ClientsFileError):
         clients = _clients(clients_file)
-    with _usage_error(ValueError):
+    with _usage_error(ValueError, "--latency"):
         latency = parse_latency(latency_text) if latency_text else None
+    with _usage_error(ValueError, "--rate-limit"):
         rate_limit = check_limits(rate_limit) if rate_limit else None
+    if url_file is not None and not os.access(url_file.parent, os.W_OK):
+        raise click.BadParameter(f"cannot write into {url_file.parent}", param_hint="'--url-file'")
+    with _usage_error(PortUnavailable):
+        claimed = claim(host, ports)  # held until this process exits: no other server takes the port
     with _state(state_url, not no_sandbox) as state:
         settings = Settings(seed=seed, scenario=scenario, entries=entries, ledger_path=fixtures_path, clients=clients,
                             token_secret=token_secret, token_ttl=token_ttl,
@@ -111,7 +134,8 @@ def serve_command(host: str, port: int, workers: int, threads: int, seed: int, s
         workers = _workers(workers, settings)
         with _usage_error(LedgerFileError), _usage_error(StateUrlError):
             app = create_app(settings)
-        options = ServerOptions(host=host, port=port, workers=workers, threads=threads, access_log=not quiet)
+        options = ServerOptions(host=host, port=claimed.port, workers=workers, threads=threads, access_log=not quiet,
+                                url_file=url_file)
         journal = app.extensions[JOURNAL_EXTENSION]
         if journal is not None:
             journal.watch_workers()
@@ -135,12 +159,15 @@ def _state(url: str | None, sandbox: bool) -> Iterator[str]:
 
 
 @contextmanager
-def _usage_error(kind: type[Exception]) -> Iterator[None]:
+def _usage_error(kind: type[Exception], option: str | None = None) -> Iterator[None]:
     """A ``kind`` raised inside (a bad flag value or file) is a usage error: its one-line
-    message and exit status 2, no traceback."""
+    message, naming ``option`` when one flag's value is at fault, and exit status 2, no
+    traceback."""
     try:
         yield
     except kind as error:
+        if option is not None:
+            raise click.BadParameter(str(error), param_hint=f"'{option}'") from None
         raise click.UsageError(str(error)) from None
 
 

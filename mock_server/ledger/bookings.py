@@ -128,18 +128,11 @@ class Transaction:
 
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> Transaction:
-        """The spec has checked the shapes; what it cannot say (greater than zero, a real date,
-        within 64 bits) is checked here, each reason under the field it concerns."""
-        problems: dict[str, list[str]] = {}
-        amount = to_micro(body["amount"])
-        if amount == 0:
-            problems["amount"] = ["must be greater than 0"]
-        elif amount > MAX_MICRO:
-            problems["amount"] = [f"must be at most {format_amount(MAX_MICRO)}"]
+        """A body the spec has checked: its pattern keeps an amount above zero with at most 6
+        places. An amount no balance can hold is refused by the account, as any amount it cannot
+        take (409), not here: whether a deposit fits depends on the balance."""
         timestamp = epoch_seconds(body["timestamp"]) if "timestamp" in body else None
-        if problems:
-            raise invalid(problems)
-        return cls(body["type"], body["currency"], amount, timestamp)
+        return cls(body["type"], body["currency"], to_micro(body["amount"]), timestamp)
 
     def fingerprint(self) -> str:
         """The same transaction, however its amount was written."""
@@ -159,11 +152,10 @@ def book(transaction: Transaction, idempotency_key: str | None = None) -> Decisi
             return Outcome(Booked(remembered.entry, replayed=True))
         moment = tail.clock if transaction.timestamp is None else transaction.timestamp
         if tail.newest is not None and moment < tail.newest:
-            raise invalid({"timestamp": [
-                f"{format_timestamp(moment)} is before the account's newest entry ({format_timestamp(tail.newest)}): "
-                "the sandbox appends, it never rewrites history"]})
+            raise backdated(moment, tail.newest)
         if moment >= MAX_TIME:
-            raise invalid({"timestamp": ["the clock cannot move past 9999-12-31T23:59:59Z"]})
+            raise past_the_end(tail.clock, "timestamp", format_timestamp(moment),
+                               f"an entry at {format_timestamp(moment)} would move it on past")
         balance = _after(transaction, tail.balances.get(transaction.currency, 0))
         entry = Entry(moment, transaction.currency, transaction.type, transaction.amount, balance)
         new_tail = Tail(clock=max(tail.clock, moment + 1), newest=moment,
@@ -196,22 +188,51 @@ def _after(transaction: Transaction, balance: int) -> int:
 # -- the clock ----------------------------------------------------------------------------
 
 def move_clock(body: Mapping[str, Any]) -> Decision:
-    """``{"advance": seconds}`` or ``{"set": timestamp}``: forward only."""
+    """``{"advance": seconds}`` or ``{"set": timestamp}``: forward only, and never past
+    ``MAX_TIME``. Both refusals depend on where the clock is, so both are 409s."""
     target = epoch_seconds(body["set"]) if "set" in body else None
 
     def decide(tail: Tail, remembered: Remembered | None) -> Outcome:
         if target is None:
-            now, name = tail.clock + body["advance"], "advance"
+            now = tail.clock + body["advance"]
+            if now > MAX_TIME:
+                raise past_the_end(tail.clock, "advance", body["advance"],
+                                   f"advancing it by {body['advance']} s would pass")
         else:
-            now, name = target, "set"
+            now = target
             if now < tail.clock:
-                raise invalid({"set": [f"the clock only moves forward: it reads {format_timestamp(tail.clock)}"]})
-        if now > MAX_TIME:
-            raise invalid({name: ["the clock cannot move past 9999-12-31T23:59:59Z"]})
+                raise clock_backwards(tail.clock, now)
         new_tail = replace(tail, clock=now)
         return Outcome(new_tail, new_tail if now != tail.clock else None)
 
     return decide
+
+
+# -- refusals of a well-formed request, by the account's state (409) -----------------------
+
+def clock_backwards(clock: int, requested: int) -> ApiError:
+    """409 for a ``set`` before the clock: the clock only moves forward."""
+    return ApiError(409, "clock_backwards",
+                    f"The clock only moves forward: it reads {format_timestamp(clock)}, and "
+                    f"{format_timestamp(requested)} is before that.",
+                    {"clock": format_timestamp(clock), "requested": format_timestamp(requested)})
+
+
+def backdated(requested: int, newest: int) -> ApiError:
+    """409 for a ``timestamp`` before the account's newest entry: the sandbox appends."""
+    return ApiError(409, "backdated_transaction",
+                    f"{format_timestamp(requested)} is before the account's newest entry "
+                    f"({format_timestamp(newest)}): the sandbox appends, it never rewrites history.",
+                    {"newest_entry": format_timestamp(newest), "requested": format_timestamp(requested)})
+
+
+def past_the_end(clock: int, field: str, value: int | str, why: str) -> ApiError:
+    """409 for a move that would take the clock past ``MAX_TIME``, the last second a timestamp
+    can show: ``why`` says which move (``field`` and ``value``: the request's)."""
+    end = format_timestamp(MAX_TIME)
+    return ApiError(409, "clock_limit_exceeded",
+                    f"The clock reads {format_timestamp(clock)}; {why} {end}, the last second it can show.",
+                    {"clock": format_timestamp(clock), field: value, "maximum": end})
 
 
 def epoch_seconds(moment: datetime) -> int:
@@ -223,11 +244,6 @@ def to_micro(text: str) -> int:
     """``"100"``, ``"0.5"`` or ``"1.000001"`` (the spec's pattern) in micro-units."""
     units, _, fraction = text.partition(".")
     return int(units) * MICRO + int(fraction.ljust(6, "0"))
-
-
-def invalid(problems: Mapping[str, list[str]]) -> ApiError:
-    """400 for a body the spec accepts but the sandbox cannot: each reason under its field."""
-    return ApiError(400, "invalid_request", f"Invalid request body: {', '.join(problems)}.", problems)
 
 
 # -- the ledger as clients see it ---------------------------------------------------------

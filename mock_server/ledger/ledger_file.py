@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from openapi_schema_validator import OAS31Validator
 
 from mock_server.ledger.ledger import DEPOSIT, MICRO, NOTHING, TYPES, Entry, Ledger, Opening, Wallet, format_amount
@@ -30,7 +31,12 @@ MAX_MICRO = 2**63 - 1
 
 
 class LedgerFileError(ValueError):
-    """A ledger file the mock cannot serve; the message names the file, the path and the fault."""
+    """A ledger file the mock cannot serve; the message names the file, the path and the fault,
+    on one line: a key or a value of the file is shown with its control characters escaped, so
+    a file cannot write lines of its own into a terminal or a log."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 def dump(ledger: Ledger, meta: Mapping[str, Any]) -> bytes:
@@ -67,10 +73,41 @@ def load(path: Path) -> Ledger | Recorded:
 
 def from_document(path: Path, document: Any) -> Ledger | Recorded:
     """The account a parsed ledger.json holds; ``path`` names it in messages."""
+    _check_text(path, document)
     if is_recording(document):
         return _recording(path, document)
     _check_shape(path, document)
     return _check_consistency(path, document)
+
+
+def _check_text(path: Path, document: Any) -> None:
+    """Every string is text the mock can answer again: JSON's ``\\u`` escapes can spell a lone
+    surrogate, which no UTF-8 body can carry (a recording served as recorded failed every read)."""
+    try:
+        orjson.dumps(document)
+        return
+    except TypeError:  # a lone surrogate, or an integer beyond 64 bits (which the serializer writes)
+        pass
+    stack: list[tuple[Any, str]] = [(document, "$")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str) and not _is_text(value):
+            raise LedgerFileError(f"{path}: {where}: {value!r} holds a lone surrogate, which is not text")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not _is_text(key):
+                    raise LedgerFileError(f"{path}: {where}: the key {key!r} holds a lone surrogate, which is not text")
+                stack.append((item, f"{where}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _schema() -> dict[str, Any]:

@@ -154,7 +154,8 @@ class ProxyJudge:
             found.append(Violation("response", UNDOCUMENTED_STATUS, "a status the spec documents for the operation",
                                    str(status)))
         problems = self.contract.problems(method, path, status, answer.headers, answer.json)
-        found += [Violation("response", rules.CONFORMS, f"{item.part} as documented", f"{item.key}: {problem}")
+        found += [Violation("response", rules.judged_by(item.part, item.basis), f"{item.part} as documented",
+                            f"{item.key}: {problem}")
                   for item, problem in problems.items()]
         if method == "HEAD":
             return found  # no body to hold to anything (RFC 9110 §9.3.2)

@@ -126,10 +126,12 @@ Progress = Callable[[int, int], None]
 """Called with (pages read, pages to read) after each page."""
 
 
-def walk(options: RecordOptions, progress: Progress = lambda done, pages: None) -> Walked:
-    """Read the account: balances, every page, balances again. RecordError on any failure."""
+def walk(options: RecordOptions, progress: Progress = lambda done, pages: None,
+         sleep: Callable[[float], None] = time.sleep) -> Walked:
+    """Read the account: balances, every page, balances again. RecordError on any failure.
+    ``sleep`` waits out a 429 as its Retry-After says."""
     url = public_url(options.url)
-    client = ContractClient(url, options.max_requests, timeout=options.timeout)
+    client = ContractClient(url, options.max_requests, timeout=options.timeout, sleep=sleep)
     reader = _Reader(client, TokenSource(client, options.credentials), bool(options.credentials.token))
     try:
         return _walk(reader, options, progress)
@@ -466,7 +468,7 @@ def _first_difference(theirs: bytes, ours: bytes) -> str:
 
 
 def record(options: RecordOptions, out: Path, force: bool = False, progress: Progress = lambda done, pages: None,
-           clock: Callable[[], float] = time.time) -> Report:
+           clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> Report:
     """Record the account at ``options.url`` into ``out``: nothing is read if ``out`` may not be
     written, and nothing is written unless the whole account was read."""
     started = time.monotonic()
@@ -476,7 +478,7 @@ def record(options: RecordOptions, out: Path, force: bool = False, progress: Pro
         raise RecordError(str(error)) from None
     try:
         check_target(out, force)
-        walked = walk(options, progress)
+        walked = walk(options, progress, sleep)
         source = {"recorded_from": url, "recorded_at": format_timestamp(int(clock()))}
         document = recording_document(walked, source)
         dropped: list[str] = []

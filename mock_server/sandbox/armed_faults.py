@@ -2,10 +2,10 @@
 requests to a path of the API fail as ``Prefer: code=...`` would make them fail, although a
 client under test never sends that header.
 
-A fault is checked against the API's spec when it is armed (a path the API has, a failure
-its operation documents), kept per client in the state store, and fired by the "armed fault"
-step of the pipeline, whichever worker or replica answers: the store uses one of its times
-up atomically, so a fault armed for N requests fails exactly N.
+A fault is checked against ``spec/sandbox.yaml`` when it is armed (``FaultRequest``: a path
+the API has, a failure its operation documents), kept per client in the state store, and
+fired by the "armed fault" step of the pipeline, whichever worker or replica answers: the
+store uses one of its times up atomically, so a fault armed for N requests fails exactly N.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Request, Response
 
-from mock_server.errors import ApiError
 from mock_server.spec import Documented
 from mock_server.state.records import ArmedFault, Fault, FaultStore
 from mock_server.twin.accounts import Accounts
@@ -28,7 +27,6 @@ from mock_server.twin.request import Grant
 if TYPE_CHECKING:
     from mock_server.twin.request import RequestState
 
-RETRY_AFTER = "Retry-After"
 Documentation = Mapping[tuple[str, str], Mapping[int, Documented]]
 """(path, method) -> status -> the documented response, as ``spec.documented_responses`` reads it."""
 
@@ -47,9 +45,11 @@ class ArmedFaults:
         self._sleep = sleep
 
     def arm(self, client: str, body: Mapping[str, Any]) -> ArmedFault:
-        """Arm the fault of a request body the spec has validated (defaults applied); 400 if the
-        API does not document it."""
-        return self._store.arm(client, checked(body, self._documented))
+        """Arm the fault of a request body the spec has validated, defaults applied. The spec
+        (``FaultRequest``) holds only failures the API documents for the path, so every armed
+        fault has a documented answer."""
+        return self._store.arm(client, Fault(body["path"], body.get("method"), body["status"], body["times"],
+                                              body["delay_ms"], body.get("retry_after")))
 
     def armed(self, client: str) -> list[ArmedFault]:
         return self._store.armed(client)
@@ -96,35 +96,3 @@ def claimed_client(request: Request) -> str | None:
     if basic is not None and basic[0]:
         return basic[0]
     return form_of(request).get("client_id") or None
-
-
-def checked(body: Mapping[str, Any], documented: Documentation) -> Fault:
-    """The fault a body asks for, if the API can answer it: ``path`` one of the API's paths,
-    ``method`` one of its methods, ``status`` a failure its operation documents (for
-    ``method``, or for any of the path's methods), ``retry_after`` only for a status documented
-    with a ``Retry-After`` header. Otherwise a 400 naming the field and listing what the spec
-    documents."""
-    path, method, status, retry_after = body["path"], body.get("method"), body["status"], body.get("retry_after")
-    operations = {verb.upper(): statuses for (where, verb), statuses in documented.items() if where == path}
-    if not operations:
-        paths = sorted({where for where, _ in documented})
-        raise _refused("path", f"{path} is not a path of the API; its paths: {', '.join(paths)}")
-    if method is not None and method not in operations:
-        raise _refused("method", f"{path} has no {method} operation; its methods: {', '.join(sorted(operations))}")
-    answers = [statuses for verb, statuses in operations.items() if method in (None, verb)]
-    failures = sorted({code for statuses in answers for code in statuses if code >= 300})
-    where = f"{method} {path}" if method else path
-    if status not in failures:
-        raise _refused("status", f"{status} is not a failure documented for {where}; documented: "
-                       f"{', '.join(map(str, failures))}")
-    if retry_after is not None and not all(RETRY_AFTER in statuses[status].headers
-                                           for statuses in answers if status in statuses):
-        waits = sorted({code for statuses in answers for code, answer in statuses.items()
-                        if RETRY_AFTER in answer.headers})
-        raise _refused("retry_after", f"{status} is documented without a {RETRY_AFTER} header for {where}; "
-                       f"the statuses that have one: {', '.join(map(str, waits))}")
-    return Fault(path, method, status, body["times"], body["delay_ms"], retry_after)
-
-
-def _refused(field: str, reason: str) -> ApiError:
-    return ApiError(400, "invalid_request", f"Invalid request body: {field}.", {field: [reason]})

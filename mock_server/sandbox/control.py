@@ -103,7 +103,10 @@ class Control:
         entries = body.get("entries")
         refused = length_refused(scenario, entries)
         if refused:  # now, rather than a 500 when a worker first builds the account
-            raise ApiError(400, "invalid_request", "Invalid request body: entries.", {"entries": [refused]})
+            # The spec refuses a body that names such a scenario (400); this one is the server's.
+            raise ApiError(409, "scenario_has_no_currencies",
+                           f"This server's scenario is {scenario}, and {refused}. Name another scenario, or ask for "
+                           "0 entries.", {"scenario": scenario, "entries": entries})
         created, secret = self._clients.create(frozenset(body.get("scopes", defaults.scopes)), scenario,
                                                body.get("seed", defaults.seed), None if entries == own else entries)
         return json_response({"client_id": created.client_id, "client_secret": secret,

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import encodings.idna  # noqa: F401 (see serve)
 import gc
+import logging
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from granian.constants import Interfaces
@@ -27,6 +30,9 @@ from granian.server import Server
 
 from mock_server.serving.access_log import AccessLog
 from mock_server.serving.ports import free_port
+from mock_server.serving.readiness import remove_url_file, write_url_file
+
+log = logging.getLogger("balances_mock")
 
 MAX_HEAD_BYTES = 64 * 1024
 """Request line and headers together; a larger head is refused before the app sees it."""
@@ -49,6 +55,9 @@ class ServerOptions:
     own access log, which cost a quarter of the throughput."""
     graceful_timeout: int = 10
     """Seconds in-flight requests get to finish after SIGTERM."""
+    url_file: Path | None = None
+    """Where to write the base URL once a worker accepts (removed at exit): how ``balances-mock
+    ready`` finds a server that took one port of a range."""
 
 
 def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[str], None]) -> None:
@@ -70,6 +79,8 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
         log_level=LogLevels.warning,
     )
     url = f"http://{host}:{port}"
+    if options.url_file is not None:
+        on_ready = _writing_url_file(options.url_file, on_ready)
     # Granian's start-up hook runs before the workers bind; announce once one accepts.
     announcer = threading.Thread(target=_announce_when_listening, args=(options.host, port, url, on_ready),
                                  daemon=True)
@@ -77,11 +88,60 @@ def serve(app: Callable[..., Any], options: ServerOptions, on_ready: Callable[[s
     # Workers must be forked, not spawned, to inherit the app built here.
     if multiprocessing.get_start_method(allow_none=True) != "fork":
         multiprocessing.set_start_method("fork", force=True)
+    os.register_at_fork(before=_hold_stop_signals, after_in_parent=_release_stop_signals,
+                        after_in_child=_stop_at_once_until_serving)
     gc.freeze()  # the app's objects are permanent: keep the collector off them, and pages shared
     # Werkzeug encodes each request's host with the idna codec, imported at the top of this
     # module: a codec first looked up inside a granian worker is not found ("unknown encoding:
     # idna", a 500 on every request of an app that had not imported it before the fork).
-    server.serve(target_loader=lambda: app, wrap_loader=False)
+    owner = os.getpid()
+    try:
+        server.serve(target_loader=lambda: app, wrap_loader=False)
+    finally:
+        if options.url_file is not None and os.getpid() == owner:
+            remove_url_file(options.url_file)
+
+
+def _writing_url_file(path: Path, on_ready: Callable[[str], None]) -> Callable[[str], None]:
+    def ready(url: str) -> None:
+        try:
+            write_url_file(path, _reachable(url))
+        except OSError as error:
+            log.warning("Cannot write the URL file %s (%s): `balances-mock ready` will not find this server",
+                        path, error.strerror or error)
+        on_ready(url)
+    return ready
+
+
+def _reachable(url: str) -> str:
+    """``url`` with a wildcard address (0.0.0.0, ::) replaced by loopback, which a client can ask."""
+    return url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
+
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _release_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _stop_at_once_until_serving() -> None:
+    """In a worker just forked: SIGINT and SIGTERM end it at once until granian sets its own
+    handlers, which it does before the worker accepts anything. A forked worker inherits the main
+    process's handlers, which only flag the main process's copy of the server, so a stop that
+    arrived while a worker was starting (Ctrl-C or SIGTERM soon after the banner, which one worker
+    listening is enough for) was lost, and the worker was killed only after ``graceful_timeout``:
+    a stop of ten seconds instead of a fraction of one, about one stop in three right after the
+    banner. The two signals are held across the fork, so one sent in between reaches the worker
+    now. (A signal in the instant between granian's handlers and its serving loop can still be
+    lost: that is granian's own.)"""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    _release_stop_signals()
 
 
 def _announce_when_listening(host: str, port: int, url: str, on_ready: Callable[[str], None],

@@ -153,7 +153,9 @@ class PipelineFlask(Flask):
 
     def __init__(self, import_name: str, steps: tuple[tuple[str, Step], ...],
                  on_response: tuple[tuple[str, ResponseStep], ...] = (), recorder: Recorder | None = None) -> None:
-        super().__init__(import_name)
+        # No static folder: Flask's own ``/static/<path>`` route is no operation of the spec, and the
+        # route step knows only the spec's (it answered ``GET /static/x`` with a 500).
+        super().__init__(import_name, static_folder=None)
         self.steps = steps
         self.on_response = on_response
         self.recorder = recorder

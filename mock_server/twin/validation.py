@@ -142,13 +142,14 @@ class SpecValidator:
         for error in errors:
             cause = error.__cause__ or error
             if isinstance(cause, InvalidSchemaValue):
-                for schema_error in cause.schema_errors:
-                    problems.setdefault(_field(schema_error), []).append(_schema_reason(schema_error))
+                for field_name, reasons in _field_reasons(cause.schema_errors).items():
+                    problems.setdefault(field_name, []).extend(reasons)
             else:
                 problems.setdefault(BODY, []).append(_reason(error))
         if problems:
             raise RequestInvalid(problems)
-        return parsed
+        return _as_declared(parsed, self._openapi.spec / "paths" / path / method.lower() / "requestBody" / "content"
+                            / JSON / "schema")
 
     def _unmarshal_body(self, path: str, method: str, content_type: str, body: bytes
                         ) -> tuple[list[Exception], dict[str, Any]]:
@@ -225,6 +226,25 @@ class RequestValidation:
         return found
 
 
+def _as_declared(value: Any, schema: Any) -> Any:
+    """``value`` with each number its schema declares an integer made an ``int``. JSON Schema
+    counts ``2686.0`` as the integer 2686 (so does DRF's ``IntegerField``), and openapi-core
+    hands it over as it was parsed; a view adding it to a clock or seeding a ledger with it
+    must get 2686. ``schema`` is openapi-core's path into the spec (references followed)."""
+    if not schema.exists():
+        return value
+    with schema.open() as node:
+        declared = node.get("type")
+    if isinstance(value, float) and value.is_integer() and "integer" in (declared or ()):
+        return int(value)
+    if isinstance(value, dict) and "properties" in schema:
+        properties = schema / "properties"
+        return {name: _as_declared(item, properties / name) for name, item in value.items()}
+    if isinstance(value, list) and "items" in schema:
+        return [_as_declared(item, schema / "items") for item in value]
+    return value
+
+
 def _sent_headers(names: Iterable[str], headers: Mapping[str, str]) -> dict[str, str]:
     """The operation's header parameters among those sent."""
     return {name: headers[name] for name in names if name in headers}
@@ -263,11 +283,36 @@ def _field(error: Any) -> str:
     return BODY
 
 
+def _field_reasons(errors: Iterable[Any]) -> dict[str, list[str]]:
+    """Each field's reasons. Where a condition narrows a field's enum (a fault's statuses for
+    its path), its reason stands alone: the field's own enum, which it narrows, says less."""
+    errors = list(errors)
+    narrowed = {_field(error) for error in errors if _narrowed(error)}
+    reasons: dict[str, list[str]] = {}
+    for error in errors:
+        field_name = _field(error)
+        if field_name in narrowed and _closest(error).validator == "enum" and not _narrowed(error):
+            continue
+        reasons.setdefault(field_name, []).append(_schema_reason(error))
+    return reasons
+
+
+def _narrowed(error: Any) -> bool:
+    """An enum a condition (``if``/``then``) narrows, with a description of what it allows."""
+    error = _closest(error)
+    return (error.validator == "enum" and "then" in error.relative_schema_path
+            and isinstance(error.schema, Mapping) and "description" in error.schema)
+
+
 def _schema_reason(error: Any) -> str:
-    """jsonschema's message; for a pattern, the schema's description says what is expected."""
+    """jsonschema's message; for a pattern, and for an enum that a condition (``if``/``then``)
+    narrows, the schema's description says what is expected."""
     error = _closest(error)
     if error.validator == "pattern" and isinstance(error.schema, Mapping) and "description" in error.schema:
         return f"{error.instance!r} does not match the expected format: {error.schema['description']}"
+    if _narrowed(error):
+        return (f"{error.instance!r} is not one of {error.schema['description']}: "
+                f"{', '.join(map(str, error.validator_value))}")
     if error.validator == "additionalProperties":
         return "is not a field of this request"
     if error.validator == "required":

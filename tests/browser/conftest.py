@@ -1,7 +1,8 @@
 """A real headless Chromium for the pages the project writes or serves.
 
 Playwright drives Debian's ``chromium`` (it cannot download its own browser here); without one
-on the PATH every browser test is skipped and says how to get it. One browser serves every test
+on the PATH every browser test is skipped and says how to get it (or fails, where
+``support.required`` says the tools are required, as in CI). One browser serves every test
 below this folder, and each test gets a fresh page in a context of its own.
 
 The browser lives for this package, not the whole session: while Playwright's sync API is open it
@@ -10,7 +11,6 @@ marks an asyncio loop as running, and a test elsewhere that calls ``asyncio.run`
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +23,7 @@ from mock_server.testing.launcher import launch
 
 from ..support import SECRET
 from ..support.mock import CLI, MockServer
+from ..support.required import tool_missing
 
 HERE = Path(__file__).parent
 TIMEOUT_MS = 5000
@@ -32,11 +33,9 @@ TIMEOUT_MS = 5000
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
-    if executable is None and os.environ.get("BALANCES_REQUIRE_BROWSER"):
-        pytest.fail("no chromium on the PATH, and BALANCES_REQUIRE_BROWSER is set (CI installs it: see .ci/run)")
     if executable is None:
-        pytest.skip("no chromium on the PATH: install Debian's (apt-get install chromium); "
-                    "Playwright cannot download its own browser here")
+        tool_missing("browser", "no chromium on the PATH: install Debian's (apt-get install chromium; .ci/run "
+                                "does); Playwright cannot download its own browser here")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable)
         yield browser

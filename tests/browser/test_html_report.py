@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from contract_tests.html_report import write_html
-from mock_server.testing.launcher import ServerProcess, launch
 
-from ..support import ROOT
 from ..support.contract import CREDENTIALS, WITHOUT_SCHEMA, run_contract
 from ..support.report_sample import sample_report
 
@@ -84,13 +79,6 @@ def contrast(first: str, second: str) -> float:
 
     light, dark = sorted((luminance(first), luminance(second)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
-
-
-@pytest.fixture(scope="module")
-def variants_server() -> Iterator[ServerProcess]:
-    server = launch([sys.executable, "-m", "tests.support.variants"], cwd=ROOT)
-    yield server
-    server.stop()
 
 
 def test_a_real_run_against_a_broken_server_reads_as_a_failure(page, page_events, tmp_path, capsys, monkeypatch,

@@ -110,6 +110,16 @@ def test_its_data_is_the_generated_demo_account_of_its_scenario_and_seed(sandbox
                        "base_entries": 200, "booked_entries": 0, "clock": "2025-01-15T09:30:00Z"}
 
 
+def test_a_seed_written_with_a_fraction_is_that_integer(sandbox, token):
+    """``7.0`` is the integer 7 to JSON Schema: the same data as seed 7, not another ledger."""
+    created = sandbox.post(CLIENTS, token, data=b'{"scenario": "whale", "seed": 7.0, "entries": 12.0}',
+                           content_type="application/json")
+    assert created.status_code == 201, created.text
+    assert (created.json["seed"], created.json["entries"]) == (7, 12)
+    twin = create(sandbox, token, scenario="whale", seed=7, entries=12)
+    assert reads(sandbox, sandbox.token(credentials(created.json))) == reads(sandbox, sandbox.token(credentials(twin)))
+
+
 def test_entries_sets_the_history_length(sandbox, token):
     created = create(sandbox, token, scenario="single-currency", entries=12)
     assert (created["scenario"], created["entries"]) == ("single-currency", 12)
@@ -124,7 +134,20 @@ def test_an_empty_account_cannot_have_entries(sandbox, token):
     error = assert_envelope(sandbox.post(CLIENTS, token, json={"scenario": "empty", "entries": 12}), 400,
                             "invalid_request")
     assert error["details"] == {"entries": [
-        "the empty scenario has no currencies, so its history has no entries: only 0 is possible"]}
+        "12 is not one of the lengths of an empty scenario's history (it has no currencies): 0"]}
+
+
+def test_entries_on_a_server_whose_scenario_is_empty_are_a_409_naming_it():
+    """Well formed (the request names no scenario), but the server's own has no currencies."""
+    empty = InProcessMock(Settings(token_secret=SECRET, scenario="empty"))
+    refused = empty.post(CLIENTS, empty.token(), json={"entries": 12})
+    assert_conforms(refused)
+    error = assert_envelope(refused, 409, "scenario_has_no_currencies")
+    assert error["details"] == {"scenario": "empty", "entries": 12}
+    assert error["message"] == ("This server's scenario is empty, and the empty scenario has no currencies, so its "
+                                "history has no entries: only 0 is possible. Name another scenario, or ask for 0 "
+                                "entries.")
+    assert empty.post(CLIENTS, empty.token(), json={"entries": 12, "scenario": "whale"}).status_code == 201
 
 
 def test_two_created_clients_of_the_same_data_are_isolated(sandbox, token):

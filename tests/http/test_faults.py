@@ -9,7 +9,7 @@ import pytest
 from mock_server import Settings
 from mock_server.settings import Chaos
 
-from ..support import HISTORY, SECRET
+from ..support import HISTORY, SECRET, TOKEN
 from ..support.assertions import assert_conforms
 from ..support.mock import InProcessMock
 from ..support.tokens import signed
@@ -50,6 +50,18 @@ def test_prefer_on_the_token_endpoint_uses_its_own_error_format(mock):
     response = mock.post_token(headers={"Prefer": "code=401"})
     assert response.status_code == 401 and response.json["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize(("path", "value"), [(TOKEN, "return=minimal"), (TOKEN, "code=418"),
+                                             ("/o/token", "return=minimal")])
+def test_a_prefer_not_understood_on_the_token_endpoint_is_an_rfc6749_error(mock, path, value):
+    """An OAuth client reads RFC 6749's body on the token endpoint (as the contract suite reads
+    its path: with or without the slash), whichever step refused (found by fuzzing: this was
+    the API's envelope)."""
+    response = mock.client.post(path, data={"grant_type": "client_credentials"}, headers={"Prefer": value})
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request" and "Prefer" in response.json["error_description"]
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize(("value", "fragment"), [

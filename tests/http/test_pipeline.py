@@ -1,5 +1,6 @@
 """The methods each path answers are exactly the spec's operations: HEAD and OPTIONS, which
-Werkzeug would add on its own, are 405 like any other undocumented method."""
+Werkzeug would add on its own, are 405 like any other undocumented method; and the paths are
+exactly the spec's: Flask's own ``/static/`` route is none."""
 
 from __future__ import annotations
 
@@ -23,3 +24,13 @@ def test_a_path_answers_exactly_its_documented_methods(mock, path):
             assert response.headers["Allow"] == ", ".join(documented)
             if method != "HEAD":  # a HEAD answer has no body
                 assert response.get_json()["error"]["details"]["allowed_methods"] == documented
+
+
+@pytest.mark.parametrize("path", ["/static/console.js", "/static/", "/static/../app.py"])
+def test_flask_s_own_static_route_is_not_a_route(mock, path):
+    """Every route is an operation of a spec; a path under /static/ is one the API does not have
+    (found by the fuzzer: it was a 500)."""
+    assert "static" not in {rule.endpoint for rule in mock.app.url_map.iter_rules()}
+    response = mock.client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"

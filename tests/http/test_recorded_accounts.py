@@ -5,6 +5,7 @@ included, when it does."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,12 +57,18 @@ def test_a_booking_is_refused_and_says_what_does_not_reconcile(real):
 
 
 def test_the_clock_and_reset_work_as_on_any_account(real):
+    """The clock starts at the newest recorded entry, moves forward, and reset brings it back
+    (bookings are refused on this account, so the clock is what reset has to undo)."""
     account, odd, mock, token = real
-    assert mock.get(CLOCK, token).json == {"now": account.entries[0]["timestamp"]}
-    assert mock.post(CLOCK, token, json={"advance": 60}).status_code == 200
+    start = account.entries[0]["timestamp"]
+    assert mock.get(CLOCK, token).json == {"now": start}
+    later = (datetime.fromisoformat(start) + timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moved = mock.post(CLOCK, token, json={"advance": 60})
+    assert moved.status_code == 200 and moved.json == {"now": later}
+    assert mock.get(CLOCK, token).json == {"now": later}
     assert mock.post(RESET, token).status_code == 200
-    summary = mock.get(ACCOUNT, token).json
-    assert summary["base_entries"] == len(account.entries) and summary["booked_entries"] == 0
+    assert mock.get(CLOCK, token).json == {"now": start}
+    assert mock.get(ACCOUNT, token).json["base_entries"] == len(account.entries)
 
 
 def test_a_recording_that_reconciles_takes_bookings(tmp_path):

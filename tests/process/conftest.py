@@ -1,17 +1,14 @@
-"""One ``balances-mock serve`` process for the tests that only read from it, and what the
-contract suite's self-tests share: the variants server and the in-process suite runner."""
+"""One ``balances-mock serve`` process for the tests that only read from it, and the in-process
+contract suite runner the self-tests share (the variants server is the session's, in
+``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from mock_server.testing.launcher import ServerProcess, launch
-
-from ..support import ROOT
 from ..support.contract import Run, run_contract
 from ..support.mock import MockServer, start_server
 
@@ -26,13 +23,6 @@ def server() -> Iterator[MockServer]:
 @pytest.fixture(scope="session")
 def token(server: MockServer) -> str:
     return server.token()
-
-
-@pytest.fixture(scope="module")
-def variants_server() -> Iterator[ServerProcess]:
-    server = launch([sys.executable, "-m", "tests.support.variants"], cwd=ROOT)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -58,8 +58,11 @@ def test_a_non_empty_folder_is_not_overwritten_without_force(tmp_path):
 
 
 def test_an_empty_existing_folder_is_filled(tmp_path):
-    (tmp_path / "empty").mkdir()
-    assert invoke("fixtures", "--out", str(tmp_path / "empty"), "--scenario", "empty").exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    assert invoke("fixtures", "--out", str(out), "--scenario", "empty").exit_code == 0
+    assert tree(out) == tree(export_to(tmp_path / "in-process", "empty"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in-process", "out"]  # no staging folder left
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

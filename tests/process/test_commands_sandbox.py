@@ -100,8 +100,15 @@ def test_advance_moves_the_clock_by_the_duration(server):
 def test_the_clock_never_goes_back(server):
     assert ok(server, "set-clock", "2025-02-01T00:00:00Z") == "clock 2025-02-01T00:00:00Z\n"
     line = refused(sandbox(server, "set-clock", "2025-01-20T00:00:00Z"))
-    assert line == "invalid_request: Invalid request body: set. " \
-                   "(set: the clock only moves forward: it reads 2025-02-01T00:00:00Z)"
+    assert line == "clock_backwards: The clock only moves forward: it reads 2025-02-01T00:00:00Z, " \
+                   "and 2025-01-20T00:00:00Z is before that."
+
+
+def test_the_clock_stops_at_the_last_second_a_timestamp_can_show(server):
+    ok(server, "set-clock", "9999-12-31T00:00:00Z")
+    assert refused(sandbox(server, "advance", "1d")) == (
+        "clock_limit_exceeded: The clock reads 9999-12-31T00:00:00Z; advancing it by 86400 s would pass "
+        "9999-12-31T23:59:59Z, the last second it can show.")
 
 
 def test_reset_returns_to_the_generated_account_byte_for_byte(server):
@@ -140,7 +147,8 @@ def test_an_idempotency_key_books_once(server):
     (["deposit", "USDTERC20", "1.1234567"], "invalid_request: Invalid request body: amount. (amount: '1.1234567' "
                                             "does not match the expected format: a decimal string greater than 0"),
     (["deposit", "ETH", "1", "--timestamp", "2025-01-01T00:00:00Z"],
-     "(timestamp: 2025-01-01T00:00:00Z is before the account's newest entry (2025-01-15T09:30:00Z)"),
+     "backdated_transaction: 2025-01-01T00:00:00Z is before the account's newest entry (2025-01-15T09:30:00Z): "
+     "the sandbox appends, it never rewrites history."),
     (["advance", str(10**12)], "(advance: 1000000000000 is greater than the maximum of"),
     (["withdraw", "USDTERC20", "1", "--client-id", DEMO_READ[0], "--client-secret", DEMO_READ[1]],
      "insufficient_permissions: This token lacks the scope(s): write. (granted_scopes: read)"),

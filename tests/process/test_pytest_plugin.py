@@ -85,6 +85,15 @@ def test_a_read_only_client(balances_mock):
         balances_mock.deposit("USDTERC20", "1")
 
 
+def test_a_refusal_of_the_accounts_state_says_what_the_state_is(balances_mock):
+    balances_mock.deposit("ETH", "1", timestamp="2025-03-01T00:00:00Z")
+    with pytest.raises(BalancesMockError) as refused:
+        balances_mock.deposit("ETH", "1", timestamp="2025-02-01T00:00:00Z")
+    assert str(refused.value) == ("POST /__sandbox/transactions answered 409: backdated_transaction: "
+                                  "2025-02-01T00:00:00Z is before the account's newest entry (2025-03-01T00:00:00Z): "
+                                  "the sandbox appends, it never rewrites history.")
+
+
 def test_money_is_never_a_float(balances_mock):
     with pytest.raises(TypeError, match="never a float"):
         balances_mock.deposit("USDTERC20", 0.1)
@@ -120,7 +129,7 @@ def test_the_fixture_under_xdist_with_the_readme_example(pytester, monkeypatch):
                                            "-p", "no:cacheprovider", timeout=120)
     output = result.stdout.str()
     assert "2 workers" in output
-    result.assert_outcomes(passed=14, failed=1, errors=1)
+    result.assert_outcomes(passed=15, failed=1, errors=1)
     # The failure shows what the client sent, with the verdict, twice: the assert and the journal section.
     assert "<0 request(s) matching path='/user/balances/', status=200; the test's client sent 1:" in output
     assert re.search(r"balances-mock journal of sandbox-\w+", output)

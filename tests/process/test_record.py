@@ -13,8 +13,10 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from contract_tests.client import Credentials
 from mock_server import Settings
 from mock_server.commands.main import main
+from mock_server.record import recorder
 
 from ..support import BALANCES, DEMO, HISTORY, SECRET, TRANSACTIONS
 from ..support.assertions import assert_envelope
@@ -223,11 +225,14 @@ def test_an_account_that_moves_while_it_is_read_stops_the_recording(tmp_path):
 
 
 def test_a_429_is_waited_out_as_retry_after_says(server, tmp_path):
+    """Two 429s asking for 3 s each: the recorder waits 3 s twice (through its injected sleep,
+    so the test does not), then records the account whole."""
     token = server.token()
     armed = requests.post(server.url + "/__sandbox/faults", headers={"Authorization": f"Bearer {token}"}, timeout=10,
-                          json={"path": HISTORY, "status": 429, "times": 2, "retry_after": 0})
+                          json={"path": HISTORY, "status": 429, "times": 2, "retry_after": 3})
     assert armed.status_code == 201, armed.text
-    result = record(server.url, tmp_path / "out", *DEMO_LOGIN)
-    assert result.exit_code == 0, result.output
+    waits: list[float] = []
+    recorder.record(recorder.RecordOptions(server.url, Credentials(*DEMO)), tmp_path / "out", sleep=waits.append)
+    assert waits == [3.0, 3.0]
     report = json.loads((tmp_path / "out" / "record-report.json").read_text())
     assert report["requests"] == 6 + 2 and report["compared_with_upstream"]["identical"]

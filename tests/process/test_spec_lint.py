@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ..support import ROOT
+from ..support.required import tool_missing
 
 REDOCLY = ROOT / "node_modules" / ".bin" / "redocly"
 
@@ -27,8 +28,8 @@ def redocly() -> Path:
     if not REDOCLY.is_file():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip("the spec linter needs Node.js 20.19+ with npm (Debian: apt-get install nodejs npm); "
-                        ".ci/run installs it")
+            tool_missing("npm", "the spec linter needs Node.js 20.19+ with npm (Debian: apt-get install nodejs npm); "
+                                ".ci/run needs it too")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT, check=True, timeout=600)
     return REDOCLY
 

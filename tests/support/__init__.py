@@ -3,7 +3,8 @@
 One home for each: paths and secrets (here), signed tokens (``tokens``), assertions on
 answers (``assertions``), the mock in-process and as a process (``mock``), the contract
 suite run against a URL (``contract``), the deliberately broken servers (``variants``), a
-throw-away redis-server (``redis``), the three state stores opened afresh (``stores``) and the
+throw-away redis-server (``redis``), the guard every skip for a missing tool goes through
+(``required``), the three state stores opened afresh (``stores``) and the
 sandbox booked and its books checked (``sandbox``), and an account another implementation might
 answer, served by such an implementation in a thread (``recordings``).
 """

@@ -52,13 +52,16 @@ class Variant:
     """A rewrite of the mock. ``breaks``: the rules meant to catch it, reported as breaks;
     ``may_break``: rules that also break as a direct consequence of the same change; ``drifts``:
     for a lenient variant, the decisions it departs from, reported as drift; ``schema``: only
-    the property-based test can catch it, so its runs include it."""
+    the property-based test can catch it, so its runs include it; ``caught_by``: the tests
+    (``test_x.py::test_y[z]``) that must fail on it, for a variant that proves one test's rule
+    where other tests would notice it too."""
 
     name: str
     breaks: tuple[Rule, ...] = ()
     may_break: tuple[Rule, ...] = ()
     drifts: tuple[Rule, ...] = ()
     schema: bool = False
+    caught_by: tuple[str, ...] = ()
     request: Callable[[Request], None] = lambda request: None
     response: Callable[[Request, Response], None] = lambda request, response: None
 
@@ -229,6 +232,35 @@ def _extra_headers(request: Request, response: Response) -> None:
     response.headers["Vary"] = "Authorization"
 
 
+def _filtered(keys: set[str], total: Callable[[Any], int]) -> Callable[[Request, Any], Any]:
+    """A page rewrite for history requests whose filters are exactly ``keys``: no entry, and
+    ``total(body)`` as the total (the page stays consistent with itself, so only a comparison
+    with the unfiltered history shows what is missing)."""
+
+    def rewrite(request: Request, body: Any) -> Any:
+        if {key for key in ("currency", "type") if request.args.get(key)} == keys:
+            body["history"], body["total"] = [], total(body)
+        return body
+
+    return rewrite
+
+
+def _pages_of_one_empty(request: Request, body: Any) -> Any:
+    if request.args.get("limit") == "1":
+        body["history"] = []  # `total` kept: a page of 1 that should hold one entry holds none
+    return body
+
+
+def _no_bearer_challenge(request: Request, response: Response) -> None:
+    if response.status_code == 401 and request.path != "/o/token/":
+        response.headers.pop("WWW-Authenticate", None)
+
+
+def _no_allow(request: Request, response: Response) -> None:
+    if response.status_code == 405:
+        response.headers.pop("Allow", None)
+
+
 BROKEN = [
     Variant("schema-missing-field", breaks=(rules.CONFORMS,), schema=True,
             response=_json(lambda r, b: {k: v for k, v in b.items() if k != "sub_accounts"}, _balances_ok)),
@@ -241,7 +273,8 @@ BROKEN = [
             may_break=(rules.FULL_BUT_AT_THE_END, rules.WALK_REACHES_TOTAL, rules.BALANCE_CHAIN, rules.ECHOES_PAGING),
             request=_shift_offset, response=_json(_unshift_offset, _history_ok)),
     Variant("ordering-oldest-first", breaks=(rules.NEWEST_FIRST,),
-            may_break=(rules.EVERY_ENTRY_ONCE, rules.BALANCE_CHAIN, rules.BALANCE_IS_NEWEST),
+            may_break=(rules.EVERY_ENTRY_ONCE, rules.BALANCE_CHAIN, rules.BALANCE_IS_NEWEST,
+                       rules.FILTER_EXACT),  # the walk's window is no longer the newest entries
             response=_json(lambda r, b: {**b, "history": b["history"][::-1]}, _history_ok)),
     Variant("filter-leaks-other-currency", breaks=(rules.FILTER_EXACT,), may_break=(rules.BALANCE_CHAIN,),
             response=_json(_mislabel_last, _history_ok)),
@@ -264,6 +297,22 @@ BROKEN = [
             may_break=(rules.EVERY_ENTRY_ONCE, rules.WALK_REACHES_TOTAL, rules.BALANCE_IS_NEWEST,
                        rules.TOTALS_ADD_UP, rules.BALANCE_CHAIN),
             response=_json(_two_entries_per_page, _history_ok)),
+    Variant("type-filter-finds-nothing", breaks=(rules.FILTER_EXACT,),
+            caught_by=("test_filters.py::test_type_filter_matches_exactly",),
+            response=_json(_filtered({"type"}, lambda body: body["total"]), _history_ok)),
+    Variant("combined-filters-find-nothing", breaks=(rules.FILTER_EXACT,),
+            caught_by=("test_filters.py::test_combined_filters_match_exactly",),
+            response=_json(_filtered({"currency", "type"}, lambda body: 0), _history_ok)),
+    Variant("currency-filter-finds-nothing", breaks=(rules.FILTER_EXACT,),
+            may_break=(rules.FULL_BUT_AT_THE_END, rules.BALANCE_IS_NEWEST),  # both read through the filter
+            caught_by=("test_filters.py::test_currency_filter_matches_exactly_and_totals_add_up",),
+            response=_json(_filtered({"currency"}, lambda body: body["total"]), _history_ok)),
+    Variant("pages-of-one-empty", breaks=(rules.FULL_BUT_AT_THE_END,),
+            may_break=(rules.BALANCE_IS_NEWEST,),  # it reads each currency's newest entry as a page of 1
+            caught_by=("test_pagination.py::test_paging_gives_every_entry_once_in_order[1]",),
+            response=_json(_pages_of_one_empty, _history_ok)),
+    Variant("bearer-challenge-missing", breaks=(rules.BEARER_CHALLENGE,), response=_no_bearer_challenge),
+    Variant("allow-missing", breaks=(rules.ALLOW_HEADER,), response=_no_allow),
 ]
 
 def _query(change: Callable[[str, str], str | None]) -> Callable[[Request], None]:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
 import pytest
 
 from mock_server.errors import ApiError
-from mock_server.ledger.bookings import MAX_MICRO, Stacked, Tail, Transaction, book, initial_tail, move_clock
+from mock_server.ledger.bookings import (
+    MAX_MICRO,
+    MAX_TIME,
+    Stacked,
+    Tail,
+    Transaction,
+    book,
+    initial_tail,
+    move_clock,
+)
 from mock_server.ledger.ledger import MICRO, Entry, Ledger
 from mock_server.ledger.scenarios import build_ledger
 
@@ -47,7 +57,7 @@ def test_booking_follows_the_balance_and_moves_the_clock():
     (Transaction("withdrawal", "ETH", 5 * MICRO + 1), 409, "insufficient_funds"),
     (Transaction("withdrawal", "SOL", 1), 409, "insufficient_funds"),
     (Transaction("deposit", "ETH", MAX_MICRO - 5 * MICRO + 1), 409, "balance_limit_exceeded"),
-    (Transaction("deposit", "ETH", 1, timestamp=99), 400, "invalid_request"),
+    (Transaction("deposit", "ETH", 1, timestamp=99), 409, "backdated_transaction"),
 ])
 def test_refusals_change_nothing(transaction, status, code):
     tail = Tail(clock=100, newest=100, balances={"ETH": 5 * MICRO})
@@ -60,5 +70,37 @@ def test_the_clock_moves_forward_only():
     tail = Tail(clock=100, newest=None, balances={})
     assert move_clock({"advance": 0})(tail, None).tail is None  # nothing to write
     assert move_clock({"advance": 60})(tail, None).tail.clock == 160
+    assert move_clock({"set": moment("1970-01-01T00:01:40Z")})(tail, None).tail is None
     with pytest.raises(ApiError):
-        move_clock({"advance": 10**12})(tail, None)
+        move_clock({"set": moment("1970-01-01T00:01:39Z")})(tail, None)
+
+
+def moment(text: str) -> datetime:
+    """A ``date-time`` as the spec's validation hands it over."""
+    return datetime.fromisoformat(text)
+
+
+NEAR_THE_END = Tail(clock=MAX_TIME - 10, newest=MAX_TIME - 20, balances={"ETH": MICRO})
+AT_THE_END = Tail(clock=MAX_TIME, newest=MAX_TIME - 20, balances={"ETH": MICRO})
+EARLY = Tail(clock=1000, newest=900, balances={"ETH": MICRO})
+END = "9999-12-31T23:59:59Z"
+
+
+@pytest.mark.parametrize(("decision", "state", "other_state", "code", "details"), [
+    (move_clock({"set": moment("1970-01-01T00:16:39Z")}), EARLY, Tail(clock=900, newest=900, balances={}),
+     "clock_backwards", {"clock": "1970-01-01T00:16:40Z", "requested": "1970-01-01T00:16:39Z"}),
+    (move_clock({"advance": 11}), NEAR_THE_END, EARLY,
+     "clock_limit_exceeded", {"clock": "9999-12-31T23:59:49Z", "advance": 11, "maximum": END}),
+    (book(Transaction("deposit", "ETH", 1, timestamp=899)), EARLY, Tail(clock=800, newest=800, balances={}),
+     "backdated_transaction", {"newest_entry": "1970-01-01T00:15:00Z", "requested": "1970-01-01T00:14:59Z"}),
+    (book(Transaction("deposit", "ETH", 1)), AT_THE_END, NEAR_THE_END,
+     "clock_limit_exceeded", {"clock": END, "timestamp": END, "maximum": END}),
+], ids=["set-backwards", "advance-past-the-end", "backdated", "booked-at-the-end"])
+def test_a_well_formed_request_the_state_refuses_is_a_409_that_says_what_the_state_is(
+        decision, state, other_state, code, details):
+    """Not a 400: the request is well formed, and on an account in another state it succeeds."""
+    with pytest.raises(ApiError) as refused:
+        decision(state, None)
+    assert (refused.value.status, refused.value.code, refused.value.details) == (409, code, details)
+    assert all(value in refused.value.message for value in details.values() if isinstance(value, str))
+    assert decision(other_state, None).tail is not None

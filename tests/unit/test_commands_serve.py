@@ -54,6 +54,17 @@ def test_a_journal_size_out_of_range_is_a_usage_error(serve, size):
     assert "--journal-size" in result.output
 
 
+@pytest.mark.parametrize(("option", "value", "reason"), [
+    ("--rate-limit", "lots", "couldn't parse rate limit string 'lots'"),
+    ("--latency", "abc", "expected MIN:MAX in milliseconds, got 'abc'"),
+])
+def test_a_value_that_does_not_parse_is_a_usage_error_naming_its_option(serve, option, value, reason):
+    result, settings = serve(option, value)
+    assert result.exit_code == 2 and settings is None
+    assert f"Error: Invalid value for '{option}': {reason}" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+
+
 def test_the_banner_says_where_the_journal_is_and_how_to_turn_it_off(capsys):
     cli._announce("http://127.0.0.1:8000", Settings(journal_size=2_500), None)
     assert ("  journal: the last 2,500 requests, each client's at http://127.0.0.1:8000/__sandbox/requests; "

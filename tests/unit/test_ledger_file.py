@@ -89,6 +89,37 @@ def test_a_withdrawal_below_zero_is_refused(tmp_path):
         load(tmp_path / "ledger.json")
 
 
+def as_recording(document: dict) -> dict:
+    """``document``'s account as ``balances-mock record`` keeps one: entries and balances body as answered."""
+    body = {"account": document["balances"], "sub_accounts": {}, "statistics": document["statistics"]}
+    return {"format": document["format"], "source": {"recorded_from": "https://api.example.com"},
+            "entries": document["entries"], "balances_body": body}
+
+
+@pytest.mark.parametrize(("make", "where"), [
+    (lambda d: broken(as_recording(d), set_in(["entries", 5, "amount"], "0.5\udcff")), "$.entries[5].amount"),
+    (lambda d: broken(as_recording(d), set_in(["balances_body", "note\ud800"], 1)), "$.balances_body"),
+    (lambda d: broken(d, set_in(["sub_accounts", 0, "name"], "\udcff")), "$.sub_accounts[0].name"),
+])
+def test_a_lone_surrogate_is_refused_as_not_text(tmp_path, document, make, where):
+    """JSON's \\u escapes can spell a lone surrogate, which no answer can carry: a recording served
+    as recorded failed every read of its history (found by fuzzing)."""
+    path = write(tmp_path, make(document))
+    with pytest.raises(LedgerFileError, match="lone surrogate") as refused:
+        load(tmp_path / "ledger.json")
+    assert str(refused.value).startswith(f"{path}: {where}: ")
+
+
+def test_a_refusal_is_one_line_whatever_the_file_holds(tmp_path, document):
+    """A key of the file is part of the message; its control characters are escaped, so the
+    message stays one line and writes nothing into a terminal (found by fuzzing)."""
+    write(tmp_path, broken(document, set_in(["balances", "ETH\n\x1b[31mOK"], None)))
+    with pytest.raises(LedgerFileError) as refused:
+        load(tmp_path / "ledger.json")
+    assert "\n" not in str(refused.value) and "\x1b" not in str(refused.value)
+    assert "ETH\\n\\x1b[31mOK" in str(refused.value)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(LedgerFileError, match="cannot read"):
         load(tmp_path / "nope.json")
