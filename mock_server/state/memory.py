@@ -87,7 +87,8 @@ class MemoryStore:
         self._accounts: dict[str, _Account] = {}
         self._lock = threading.Lock()
         self.clients = MemoryClients()
-        self.faults = MemoryFaults()
+        self.faults = self._faults = MemoryFaults()
+        """``_faults``: this store's own, whoever wraps ``faults`` (a test watching what changes)."""
 
     def _account(self, account: str) -> _Account:
         return self._accounts.setdefault(account, _Account())
@@ -97,7 +98,7 @@ class MemoryStore:
         return 0 if found is None else found.version
 
     def look(self, account: str, client: str) -> tuple[int, bool]:
-        return self.version(account), self.faults.any_armed(client)
+        return self.version(account), self._faults.any_armed(client)
 
     def read(self, account: str, epoch: int, since: int) -> Snapshot:
         with self._lock:
