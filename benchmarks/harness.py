@@ -310,8 +310,8 @@ def beside_previous(report: Report, previous: Mapping[str, Any] | None) -> list[
     return ["## Beside the previous run", "",
             f"The previous run: {previous.get('when', '?')} on {previous.get('machine', '?')} (load average "
             f"{previous.get('load_average', 0):.1f} as it ended; this one "
-            f"{os.getloadavg()[0]:.1f}). Figures of runs on a loaded machine move with the load: "
-            "compare the ratios within each run first.", "",
+            f"{os.getloadavg()[0]:.1f}){'; ' + previous['note'] if previous.get('note') else ''}. Figures of runs "
+            "on a loaded machine move with the load: compare the ratios within each run first.", "",
             table(["figure", "previous", "latest", "latest / previous"], rows), "",
             *(["Targets whose verdict changed:", "", *flipped, ""] if flipped else
               ["No target's verdict changed.", ""])]

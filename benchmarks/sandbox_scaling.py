@@ -19,7 +19,6 @@ bookings, the 1,000,000 journal entries); what is measured goes through HTTP.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 import statistics
 import subprocess
@@ -51,7 +50,7 @@ from mock_server.state import open_journal, open_store
 from mock_server.state.records import ClientRecord
 from mock_server.twin.accounts import Accounts
 from mock_server.twin.auth import TokenService
-from mock_server.twin.registry import ClientRegistry
+from mock_server.twin.registry import CREATED_PREFIX, ClientRegistry, secret_sha256
 
 ACCOUNTS = (1, 100, 10_000)
 BOOKINGS = (1_000, 10_000, 100_000)
@@ -151,9 +150,9 @@ def created_clients(state: str, bench: Bench, count: int) -> list[str]:
     store = open_store(state)
     try:
         secret = bench.mock_command[bench.mock_command.index("--token-secret") + 1]
-        digest = hashlib.sha256(SECRET.encode()).hexdigest()
+        digest = secret_sha256(SECRET)
         defaults = Settings()
-        ids = [f"bench-{n:05d}" for n in range(count)]
+        ids = [f"{CREATED_PREFIX}{n:012x}" for n in range(count)]  # as the control API names them
         for client_id in ids:
             store.clients.add(ClientRecord(client_id, digest, frozenset({"read", "write"}), defaults.scenario,
                                            defaults.seed))
