@@ -73,9 +73,7 @@ def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
     """``wrk`` for several servers at once, each URL warmed up, then measured in turn three
     times over: a busy moment of a shared machine then falls on all of them alike, which is
     what a comparison between them needs. ``script``: a wrk Lua script (a POST, say)."""
-    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-s", str(script)] if script else [])]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
+    command = wrk_command(connections, headers, script)
     for url in urls.values():
         subprocess.run([*command, f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
     runs: dict[str, list[Load]] = {label: [] for label in urls}
@@ -87,6 +85,14 @@ def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
                         statistics.median(r.p50_ms for r in loads), statistics.median(r.p99_ms for r in loads),
                         sum(r.errors for r in loads))
             for label, loads in runs.items()}
+
+
+def wrk_command(connections: int, headers: dict[str, str], script: Path | None = None) -> list[str]:
+    """wrk as every part runs it (one thread, latency percentiles), but for the duration and URL."""
+    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-s", str(script)] if script else [])]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    return command
 
 
 def compare(servers: dict[str, str], seconds: int, connections: int, headers: dict[str, str],

@@ -41,6 +41,7 @@ from benchmarks.harness import (
     started,
     table,
     wrk,
+    wrk_command,
 )
 from benchmarks.sandbox import redis_server
 from mock_server.journal.journal import Entries
@@ -247,9 +248,7 @@ def measure_replicas(bench: Bench, seconds: int, redis: str) -> dict[int, tuple[
 def _together(urls: list[str], seconds: int, connections: int, headers: dict[str, str], script: Path | None
               ) -> float:
     """One wrk per URL at once, three times (after a warm-up): the median of their summed requests/s."""
-    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-s", str(script)] if script else [])]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
+    command = wrk_command(connections, headers, script)
     totals = []
     for duration in (2, seconds, seconds, seconds):
         running = [subprocess.Popen([*command, f"-d{duration}s", url], stdout=subprocess.PIPE, text=True)
