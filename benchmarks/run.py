@@ -2,7 +2,7 @@
 access log and journal cost, what its proxy adds, its sandbox, then its scaling to a million
 entries. One command, real load, printed figures:
 
-    python benchmarks/run.py                      # about 8 minutes
+    python benchmarks/run.py                      # about 17 minutes (8 with --duration 1)
     python benchmarks/run.py --duration 3 --markdown BENCHMARKS.md
     python benchmarks/run.py --only throughput    # the mock with everything on against the ceiling, about 1 minute
     python benchmarks/run.py --only access-log    # the access log's part alone, about 35 s
