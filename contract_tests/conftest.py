@@ -25,7 +25,7 @@ import yaml
 
 from . import checks, rules, summary
 from .checks import ContractViolation
-from .client import BudgetExhausted, ContractClient, Credentials, TokenSource
+from .client import BudgetExhausted, ContractClient, Credentials, TokenSource, TokenUnavailable
 from .conformance import Contract
 from .options import OPTIONS, Option
 from .run_report import Finding, RunReport
@@ -144,8 +144,10 @@ def _rule_name(nodeid: str) -> str:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    """The verdict of one test: a spent request budget skips (it is no contract failure); a
-    broken decision is drift, which passes unless strict; anything else that fails is a break."""
+    """The verdict of one test: a spent request budget skips (it is no contract failure), and so
+    does a rule that needs a token when none was issued (the token endpoint's own rules fail for
+    that, once); a broken decision is drift, which passes unless strict; anything else that
+    fails is a break."""
     outcome = yield
     report = outcome.get_result()
     run = item.config.stash.get(REPORT_KEY, None)
@@ -155,6 +157,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if call.excinfo is not None and call.excinfo.errisinstance(BudgetExhausted):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
+    elif call.excinfo is not None and call.excinfo.errisinstance(TokenUnavailable):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0,
+                           f"Skipped: no token was issued, so this rule could not run ({call.excinfo.value}); "
+                           "the token endpoint's own rules say what is wrong")
     elif call.excinfo is not None and report.failed:
         findings = _findings(test, call.excinfo.value)
         for finding in findings:
