@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from . import rules
+from . import redaction, rules
 from .paths import is_token_request
 from .reproduce import curl
 from .rules import Rule
@@ -62,7 +62,8 @@ def _body(response: Any) -> Any:
 
 
 def _excerpt(response: Any) -> str:
-    text = getattr(response, "text", "") or ""
+    """The status and the start of the body, a credential in it (a token answer's) redacted."""
+    text = redaction.body(getattr(response, "text", "") or "") or ""
     return f"{response.status_code} {text[:200]!r}"
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from . import redaction
 from .checks import ContractViolation, conforms, retry_after_is_honourable
 from .paths import TOKEN_PATH
 
@@ -175,5 +176,5 @@ class TokenSource:
         except (ValueError, KeyError, TypeError, AttributeError):
             raise TokenUnavailable(
                 f"Could not obtain a token for client {self._credentials.client_id!r}: POST {TOKEN_PATH} "
-                f"answered {response.status_code} {response.text[:300]!r}. Check the credentials "
-                "(--client-id/--client-secret or BALANCES_CLIENT_ID/BALANCES_CLIENT_SECRET).") from None
+                f"answered {response.status_code} {(redaction.body(response.text) or '')[:300]!r}. Check the "
+                "credentials (--client-id/--client-secret or BALANCES_CLIENT_ID/BALANCES_CLIENT_SECRET).") from None

@@ -117,7 +117,8 @@ def _run_report(settings: ContractSettings) -> RunReport:
     if unknown:
         raise pytest.UsageError(f"{settings.spec_path} lists no decision {', '.join(unknown)} under x-decisions, "
                                 "but rules of the suite rest on them")
-    return RunReport(Contract(spec), settings.base_url, strict=settings.strict, settings={
+    return RunReport(Contract(spec), settings.base_url, strict=settings.strict, decisions=rules.decisions(spec),
+                     settings={
         "seed": settings.seed, "examples": settings.examples, "max_requests": settings.max_requests,
         "window": settings.window, "spec": str(settings.spec_path)})
 

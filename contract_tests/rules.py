@@ -88,7 +88,7 @@ ECHOES_PAGING = Rule("pagination echoes limit and offset", within=("paging-defau
 AT_MOST_LIMIT = Rule("a page holds at most `limit` entries")
 FULL_BUT_AT_THE_END = Rule("a page is full except at the end",
                            within=("paging-defaults", "unknown-filter-matches-nothing", "offset-past-the-end"),
-                           holds=("getBalanceHistory 200 body history",))
+                           holds=("getBalanceHistory 200 body total",))
 EVERY_ENTRY_ONCE = Rule("paging gives every entry exactly once, in order")
 TOTAL_CONSTANT = Rule("`total` is the same on every page")
 WALK_REACHES_TOTAL = Rule("walking the pages collects `total` entries")

@@ -194,7 +194,10 @@ class ProxyJudge:
                   for item, problem in problems.items() if problem is not None]
         if method == "HEAD":
             return found  # no body to hold to anything (RFC 9110 §9.3.2)
-        found += _caught(lambda: checks.error_body_is_the_envelope(answer, path, method))
+        if status == 404 and path not in self._methods and path + "/" not in self._methods:
+            found += _caught(lambda: checks.unknown_path_answer(answer, path, method))  # its envelope is decided
+        else:
+            found += _caught(lambda: checks.error_body_is_the_envelope(answer, path, method))
         if path == HISTORY_PATH and status == 200 and not refused and not decided and method == "GET":
             found += self._page(answer, query)
         return found
