@@ -214,7 +214,7 @@ def test_drift_is_counted_apart_and_fails_only_strictly(variants_server, tmp_pat
         assert "1  response: an empty filter value is refused with 400  [decision: empty-filter-refused]" in output
         suite = ET.parse(report).getroot().find("testsuite")
         assert suite.get("failures") == str(expected)
-        assert suite.find("testcase").find("properties/property").get("name") == "drift"
+        assert suite.find("testcase[@classname='contract.drift']/properties/property").get("name") == "drift"
 
 
 def test_a_bad_target_is_a_usage_error():
