@@ -87,11 +87,11 @@ class ContractClient:
         return response
 
     def get(self, path: str, token: str | None = None, params: Mapping[str, Any] | None = None,
-            headers: Mapping[str, str] | None = None) -> requests.Response:
+            headers: Mapping[str, str] | None = None, judged: bool = True) -> requests.Response:
         sent_headers = dict(headers or {})
         if token is not None:
             sent_headers["Authorization"] = f"Bearer {token}"
-        return self.request("GET", path, params=params, headers=sent_headers)
+        return self.request("GET", path, judged=judged, params=params, headers=sent_headers)
 
     def count(self) -> None:
         with self._lock:

@@ -289,37 +289,59 @@ def client_credentials(settings: ContractSettings) -> Credentials:
 
 @pytest.fixture
 def history(client: ContractClient, token: str, settings: ContractSettings) -> Callable[..., Any]:
-    """``history(limit=, offset=, **filters)`` -> (response, page) for one page."""
+    """``history(limit=, offset=, **filters)`` -> (response, page) for one page. Read, not
+    judged: how a page keeps the spec's schema is the rules' that request pages themselves
+    (``test_default_page_is_limit_20_offset_0``, the schema test), so one broken field fails
+    them, not every rule that reads the history."""
 
     def page(**query: Any) -> tuple[Any, dict]:
-        response = client.get(HISTORY, token, params=query)
+        response = client.get(HISTORY, token, params=query, judged=False)
         checks.status_is(response, [200], rules.VALID_HISTORY_REQUEST)
         return response, response.json()
 
     return page
 
 
-@pytest.fixture
-def walk(history: Callable[..., Any], settings: ContractSettings) -> Callable[..., Any]:
+class Walk:
     """``walk(limit, window=None, **filters)`` -> (entries, totals, last response): the newest
-    ``window`` entries (at most ``--window``), page by page. Every page must be full but the
-    last, and the walk must collect ``total`` entries (or the window's worth): a short page is
-    never taken for the end."""
+    ``window`` entries (at most ``--window``), page by page. A short page is never taken for the
+    end: the walk stops at the first one, and a page that is short but not the last, or a walk
+    that collects less than ``total`` (or the window's worth), is kept in ``problems``. Only the
+    paging rules raise them (``judge``): every other rule reads through the walk, and one broken
+    page fails the rule about pages, not every rule that reads them."""
 
-    def run(limit: int, window: int | None = None, **filters: Any) -> tuple[list[dict], list[int], Any]:
-        window = min(window or settings.window, settings.window)
+    def __init__(self, history: Callable[..., Any], settings: ContractSettings) -> None:
+        self._history, self._settings = history, settings
+        self.problems: list[ContractViolation] = []
+
+    def __call__(self, limit: int, window: int | None = None, **filters: Any) -> tuple[list[dict], list[int], Any]:
+        window = min(window or self._settings.window, self._settings.window)
         entries: list[dict] = []
         totals: list[int] = []
         offset, response = 0, None
         while len(entries) < window:
-            response, page = history(limit=limit, offset=offset, **filters)
-            checks.page_size_is_bounded(response, page, limit, offset)
+            response, page = self._history(limit=limit, offset=offset, **filters)
+            self._kept(checks.page_size_is_bounded, response, page, limit, offset)
             totals.append(page["total"])
             entries += page["history"]
             if len(page["history"]) < limit:
                 break
             offset += limit
-        checks.walk_reaches_total(response, min(len(entries), window), totals[0], window)
+        self._kept(checks.walk_reaches_total, response, min(len(entries), window), totals[0], window)
         return entries[:window], totals, response
 
-    return run
+    def _kept(self, check: Callable[..., None], *args: Any) -> None:
+        try:
+            check(*args)
+        except ContractViolation as problem:
+            self.problems.append(problem)
+
+    def judge(self) -> None:
+        """Raise the first page problem the walks of this rule met."""
+        if self.problems:
+            raise self.problems[0]
+
+
+@pytest.fixture
+def walk(history: Callable[..., Any], settings: ContractSettings) -> Walk:
+    return Walk(history, settings)

@@ -17,10 +17,12 @@ def test_paging_gives_every_entry_once_in_order(walk, limit):
     tells the same total. The window is the reference's, so a walk that collects less (empty
     pages, a total of 0) is compared with what it missed."""
     reference, reference_totals, _ = walk(100)
+    walk.judge()
     if len(reference) <= limit:
         pytest.skip(f"the history holds {len(reference)} entries: pages of {limit} cannot show paging")
     window = min(len(reference), ONE_BY_ONE) if limit == 1 else len(reference)
     entries, totals, response = walk(limit, window=window)
+    walk.judge()  # the rule about pages: a short page, or a walk that falls short of `total`
     checks.walk_matches_reference(entries[:window], reference[:window], limit, response)
     checks.total_is_constant(response, [*reference_totals, *totals])
 
