@@ -133,7 +133,9 @@ REDIRECT_LEADS_THERE = Rule("a redirect's Location serves what was asked for", "
 WRONG_METHOD = Rule("a method the path does not have is 405", "RFC 9110 §15.5.6")
 ALLOW_HEADER = Rule("a 405 names the allowed methods in Allow", "RFC 9110 §15.5.6", part="header Allow")
 ALLOW_IS_TRUE = Rule("every method an Allow header lists is served (none is 405)", "RFC 9110 §10.2.1",
-                     within=("head-like-get", "options-metadata"))
+                     within=("head-like-get", "options-metadata"),
+                     holds=("getAccountBalances 405 header Allow", "getBalanceHistory 405 header Allow",
+                            "obtainToken 405 header Allow"))
 HEAD_LIKE_GET = decided("HEAD is answered like GET, and Allow lists it", "head-like-get")
 HEAD_HAS_NO_BODY = Rule("a HEAD answer has no body, and the headers GET has", "RFC 9110 §9.3.2",
                         within=("head-like-get",))
@@ -145,7 +147,9 @@ MALFORMED_TOKEN = Rule("a malformed token is 401")
 BROKEN_SIGNATURE = Rule("a token with a broken signature is 401")
 EDITED_CLAIMS = Rule("a token whose claims were edited is 401")
 BEARER_CHALLENGE = Rule("a 401 carries a Bearer challenge in WWW-Authenticate", "RFC 6750 §3",
-                        part="header WWW-Authenticate", within=("bearer-realm",))
+                        part="header WWW-Authenticate", within=("bearer-realm",),
+                        holds=("getAccountBalances 401 header WWW-Authenticate",
+                               "getBalanceHistory 401 header WWW-Authenticate"))
 BEARER_REALM = decided('the Bearer challenge names the realm "api"', "bearer-realm")
 BALANCES_NEED_WRITE = Rule("balances need read AND write: a read-only token is 403")
 HISTORY_NEEDS_READ = Rule("the history needs read: a write-only token is 403")

@@ -197,6 +197,18 @@ def test_on_stop_a_summary_a_junit_report_and_the_exit_status(server, tmp_path):
     assert ET.parse(report).getroot().find("testsuite").get("failures") == "0"
 
 
+def test_a_client_s_head_options_and_missing_slash_are_no_violation(server):
+    """Issue 28: in front of the mock, a client's HEAD, OPTIONS and slashless path are served as
+    Django serves them; neither the request nor the answer breaks a rule."""
+    proxy = InProcessProxy(server.url)
+    bearer = {"Authorization": f"Bearer {proxy.token()}"}
+    assert proxy.client.head(HISTORY, headers=bearer).status_code == 200
+    assert proxy.client.options(HISTORY, headers=bearer).status_code == 200
+    assert proxy.client.get("/user/balances", headers=bearer).status_code == 301
+    assert proxy.client.get(HISTORY, query_string={"currency": ""}, headers=bearer).status_code == 400
+    assert proxy.lines == []
+
+
 def test_drift_is_counted_apart_and_fails_only_strictly(variants_server, tmp_path):
     """An upstream that differs from the mock only in a decision (a 200 to an empty filter):
     drift in the log, the summary and the JUnit report; --fail-on-violation passes, and fails
