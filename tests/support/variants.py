@@ -436,7 +436,7 @@ BROKEN = [
             may_break=(rules.TOTAL_CONSTANT, rules.WALK_REACHES_TOTAL),
             caught_by=("test_pagination.py::test_offset_past_the_end_gives_an_empty_page",),
             response=_json(_total_zero_past_the_end, _history_ok)),
-    Variant("allow-lists-a-refused-method", breaks=(rules.ALLOW_IS_TRUE,), may_drift=(rules.HEAD_LIKE_GET,),
+    Variant("allow-lists-a-refused-method", breaks=(rules.ALLOW_IS_TRUE,),
             caught_by=("test_errors.py::test_wrong_method_is_405_with_allow[DELETE-/user/balances/history/]",),
             response=_refuse_head(keep_allow=True)),
     Variant("token-overstates-scope", breaks=(rules.TOKEN_SCOPE_IS_TRUE,),
