@@ -35,6 +35,7 @@ def run(bench: Bench, report: Report) -> list[Verdict]:
     """The mock with its access log against ``--quiet``: the section, and its target."""
     seconds = min(SECONDS, bench.duration)
     loads, lines = measure_access_log(bench, seconds)
+    report.loads("access log", loads)
     report.say(f"## The access log ({bench.connections} connections, wrk -t1, the two servers in turn, median of "
                f"3 runs of {seconds} s)", "", side_by_side_table(loads, LOGGED, QUIET, "logged / quiet"), "",
                f"The logged mock printed {lines:,} access-log lines, read as they came.", "")

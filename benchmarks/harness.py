@@ -9,6 +9,7 @@ thread, each URL warmed up first, the median of three runs.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -17,13 +18,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import requests
 
@@ -72,9 +73,7 @@ def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
     """``wrk`` for several servers at once, each URL warmed up, then measured in turn three
     times over: a busy moment of a shared machine then falls on all of them alike, which is
     what a comparison between them needs. ``script``: a wrk Lua script (a POST, say)."""
-    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-s", str(script)] if script else [])]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
+    command = wrk_command(connections, headers, script)
     for url in urls.values():
         subprocess.run([*command, f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
     runs: dict[str, list[Load]] = {label: [] for label in urls}
@@ -86,6 +85,14 @@ def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
                         statistics.median(r.p50_ms for r in loads), statistics.median(r.p99_ms for r in loads),
                         sum(r.errors for r in loads))
             for label, loads in runs.items()}
+
+
+def wrk_command(connections: int, headers: dict[str, str], script: Path | None = None) -> list[str]:
+    """wrk as every part runs it (one thread, latency percentiles), but for the duration and URL."""
+    command = ["wrk", "-t1", f"-c{connections}", "--latency", *(["-s", str(script)] if script else [])]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    return command
 
 
 def compare(servers: dict[str, str], seconds: int, connections: int, headers: dict[str, str],
@@ -237,19 +244,87 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 @dataclass
 class Report:
     """The report as it is written: each line printed at once, so a long run shows every
-    section as soon as it is measured, and kept for the markdown file."""
+    section as soon as it is measured, and kept for the markdown file; with it, the run's
+    figures by name (``figure``, ``loads``), for the JSON history and the comparison with the
+    previous run."""
 
     lines: list[str] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+    verdicts: list[Verdict] = field(default_factory=list)
 
     def say(self, *lines: str) -> None:
         for line in lines:
             print(line, flush=True)
             self.lines.append(line)
 
+    def figure(self, name: str, value: float) -> None:
+        """One figure of the run, by a name that stays the same from run to run."""
+        self.figures[name] = value
+
+    def loads(self, section: str, results: Mapping[tuple[str, str], Load]) -> None:
+        """Requests per second and p99 of each (server, endpoint) a section measured."""
+        for (server, endpoint), load in results.items():
+            self.figure(f"{section}: {server}, {endpoint}, requests/s", load.requests_per_second)
+            self.figure(f"{section}: {server}, {endpoint}, p99 ms", load.p99_ms)
+
     def targets(self, verdicts: list[Verdict]) -> None:
         """The closing section: every target of the parts run, met or not."""
+        self.verdicts = list(verdicts)
         rows = [[target, "yes" if met else "NO", measured] for target, met, measured in verdicts]
         self.say("## Targets", "", table(["target", "met", "measured"], rows), "")
+
+
+# -- the history of the figures ------------------------------------------------------------------
+
+HISTORY_DIR = ROOT / "benchmarks" / "history"
+"""One JSON file per full run (``run.py --markdown``), named by when it ran: what the next run's
+BENCHMARKS.md compares itself with."""
+
+
+def previous_run(folder: Path = HISTORY_DIR) -> dict[str, Any] | None:
+    """The newest run kept in ``folder``, or None."""
+    runs = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return json.loads(runs[-1].read_text()) if runs else None
+
+
+def write_run(report: Report, when: datetime, folder: Path = HISTORY_DIR) -> Path:
+    """This run's figures and verdicts as JSON in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{when.strftime('%Y-%m-%dT%H%M')}.json"
+    path.write_text(json.dumps({
+        "when": when.strftime("%Y-%m-%d %H:%M UTC"), "machine": _machine(), "load_average": os.getloadavg()[0],
+        "figures": report.figures,
+        "targets": [{"target": target, "met": met, "measured": measured} for target, met, measured in report.verdicts],
+    }, indent=1) + "\n")
+    return path
+
+
+def beside_previous(report: Report, previous: Mapping[str, Any] | None) -> list[str]:
+    """The section that shows each figure of this run beside the previous run's, and the targets
+    whose verdict changed: a change that costs speed shows in review."""
+    if previous is None:
+        return ["## Beside the previous run", "", "No previous run is kept in benchmarks/history/.", ""]
+    before: Mapping[str, float] = previous.get("figures", {})
+    rows = []
+    for name, now in report.figures.items():
+        then = before.get(name)
+        change = "" if not then else f"{now / then:.2f}x"
+        rows.append([name, "" if then is None else _number(then), _number(now), change])
+    was = {entry["target"]: entry["met"] for entry in previous.get("targets", [])}
+    flipped = [f"- {target}: {'met' if met else 'missed'} now, {'met' if was[target] else 'missed'} before"
+               for target, met, _ in report.verdicts if target in was and was[target] != met]
+    return ["## Beside the previous run", "",
+            f"The previous run: {previous.get('when', '?')} on {previous.get('machine', '?')} (load average "
+            f"{previous.get('load_average', 0):.1f} as it ended; this one "
+            f"{os.getloadavg()[0]:.1f}){'; ' + previous['note'] if previous.get('note') else ''}. Figures of runs "
+            "on a loaded machine move with the load: compare the ratios within each run first.", "",
+            table(["figure", "previous", "latest", "latest / previous"], rows), "",
+            *(["Targets whose verdict changed:", "", *flipped, ""] if flipped else
+              ["No target's verdict changed.", ""])]
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def side_by_side_table(results: dict[tuple[str, str], Load], server: str, peer: str, ratio: str) -> str:
@@ -273,8 +348,11 @@ def costs_at_most_10_percent(target: str, results: dict[tuple[str, str], Load], 
                    ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))
 
 
-def write_markdown(path: Path, report: list[str], commands: list[str], prism: list[str] | None) -> None:
-    """BENCHMARKS.md: when, where and with what the report was made, then the report."""
+def write_markdown(path: Path, report: list[str], commands: list[str], prism: list[str] | None,
+                   when: datetime | None = None, beside: list[str] = ()) -> None:
+    """BENCHMARKS.md: when, where and with what the report was made, the report, then the
+    figures beside the previous run's (``beside``)."""
+    when = when or datetime.now(UTC)
     machine = _machine()
     versions = {
         "python": platform.python_version(),
@@ -288,18 +366,20 @@ def write_markdown(path: Path, report: list[str], commands: list[str], prism: li
     header = [
         "# Benchmarks",
         "",
-        f"Latest run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine}.",
+        f"Latest run: {when.strftime('%Y-%m-%d %H:%M UTC')} on {machine}, load average "
+        f"{os.getloadavg()[0]:.1f} as it ended.",
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
         "",
         "Reproduce with `python benchmarks/run.py --markdown BENCHMARKS.md` (from the project's",
-        "virtual environment; it installs Prism into a cache folder with npm when missing). The",
-        "servers it runs, one after another:",
+        "virtual environment; it installs Prism into a cache folder with npm when missing). It also",
+        "writes the run's figures as JSON into `benchmarks/history/`, and the last section below shows",
+        "them beside the previous run's. The servers it measures:",
         "",
         *[f"- `{c}`" for c in commands],
         "",
     ]
-    path.write_text("\n".join(header + report) + "\n")
+    path.write_text("\n".join(header + report + list(beside)) + "\n")
     print(f"wrote {path}")
 
 

@@ -32,6 +32,7 @@ def run(bench: Bench, report: Report) -> list[Verdict]:
     section, and its target."""
     seconds = min(SECONDS, bench.duration)
     loads, recorded = measure_journal(bench, seconds)
+    report.loads("journal", loads)
     report.say(f"## The request journal ({bench.connections} connections, wrk -t1, the two servers in turn, median "
                f"of 3 runs of {seconds} s)", "", side_by_side_table(loads, JOURNAL_ON, JOURNAL_OFF, "on / off"), "",
                f"The recording mock's journal held {recorded:,} requests at the end (it keeps the last 10,000), "

@@ -2,13 +2,15 @@
 access log and journal cost, what its proxy adds, its sandbox, then its scaling to a million
 entries. One command, real load, printed figures:
 
-    python benchmarks/run.py                      # about 8 minutes
+    python benchmarks/run.py                      # about 17 minutes (8 with --duration 1)
     python benchmarks/run.py --duration 3 --markdown BENCHMARKS.md
+    python benchmarks/run.py --only throughput    # the mock with everything on against the ceiling, about 1 minute
     python benchmarks/run.py --only access-log    # the access log's part alone, about 35 s
     python benchmarks/run.py --only sandbox       # the sandbox's part alone, about 2 minutes
     python benchmarks/run.py --only journal       # the request journal's part alone, under a minute
     python benchmarks/run.py --only proxy         # balances-mock proxy's overhead alone, about 80 s
     python benchmarks/run.py --only slow-clients  # a normal client among 200 slow ones, about 30 s
+    python benchmarks/run.py --only sandbox-scaling  # accounts, bookings, replicas, journal size: about 6 minutes
     python benchmarks/run.py --only container     # the image: size, build, first token, stop (podman), 2-5 minutes
 
 Every server runs one after another on this machine, driven by the same `wrk` with the same
@@ -25,6 +27,7 @@ from __future__ import annotations
 import secrets
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -35,14 +38,35 @@ if __package__ in (None, ""):
     # installed editable, and their names (proxy, journal) shadow no other module.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from benchmarks import access_log, container, journal, proxy, sandbox, scaling, slow_clients, throughput  # noqa: E402
-from benchmarks.harness import Bench, Report, Verdict, require_wrk, write_markdown  # noqa: E402
+from benchmarks import (  # noqa: E402
+    access_log,
+    container,
+    journal,
+    proxy,
+    sandbox,
+    sandbox_scaling,
+    scaling,
+    slow_clients,
+    throughput,
+)
+from benchmarks.harness import (  # noqa: E402
+    Bench,
+    Report,
+    Verdict,
+    beside_previous,
+    previous_run,
+    require_wrk,
+    write_markdown,
+    write_run,
+)
 
 Part = Callable[[Bench, Report], list[Verdict]]
 """A part of the benchmark: it measures, writes its sections into the report, and returns its targets' verdicts."""
 
-ONLY: dict[str, Part] = {"access-log": access_log.run, "sandbox": sandbox.run, "journal": journal.run,
-                         "proxy": proxy.run, "slow-clients": slow_clients.run, "container": container.run}
+ONLY: dict[str, Part] = {"throughput": lambda bench, report: throughput.run(bench, report, None),
+                         "access-log": access_log.run, "sandbox": sandbox.run, "journal": journal.run,
+                         "proxy": proxy.run, "slow-clients": slow_clients.run, "sandbox-scaling": sandbox_scaling.run,
+                         "container": container.run}
 """The parts ``--only`` runs alone, for a quick check of one."""
 
 
@@ -70,13 +94,16 @@ def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: 
 
     prism = None if no_prism else throughput.prism_command()
     verdicts = throughput.run(bench, report, prism)
-    for part in (access_log.run, journal.run, proxy.run, sandbox.run, slow_clients.run):
+    for part in (access_log.run, journal.run, proxy.run, sandbox.run, sandbox_scaling.run, slow_clients.run):
         verdicts += part(bench, report)
     verdicts += scaling.run(bench, report, [int(n) for n in scale.split(",")])
     report.targets(verdicts)
 
     if markdown is not None:
-        write_markdown(markdown, report.lines, throughput.commands(bench, prism), prism)
+        when = datetime.now(UTC)
+        beside = beside_previous(report, previous_run())
+        print(f"wrote {write_run(report, when)}")
+        write_markdown(markdown, report.lines, throughput.commands(bench, prism), prism, when, beside)
 
 
 if __name__ == "__main__":

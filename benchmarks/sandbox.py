@@ -48,6 +48,7 @@ def run(bench: Bench, report: Report) -> list[Verdict]:
     """Reads with bookings against reads without, how soon every worker sees a booking, and
     bookings per second on each state store: the sections, and their targets."""
     reads, missed, reads_made, lag = measure_booked_reads(bench)
+    report.loads("booked reads", reads)
     report.say(
         f"## Reads with {BOOKED:,} booked entries ({bench.connections} connections, wrk -t1, the two servers in "
         f"turn, median of 3 runs of {bench.duration} s)", "", booked_reads_table(reads), "",
@@ -56,6 +57,8 @@ def run(bench: Bench, report: Report) -> list[Verdict]:
         f"From the 201 to the first read showing it: median {lag[0]:.2f} ms, at most {lag[1]:.2f} ms (the "
         "read's own round trip: every worker checks the account's version on each read).", "")
     transactions = measure_transactions(bench)
+    for state, load in transactions.items():
+        report.figure(f"bookings, one account: {state}, bookings/s", load.requests_per_second)
     report.say(f"## Bookings per second ({bench.connections} connections, all on one account, wrk -t1, median of 3 "
                f"runs of {bench.duration} s)", "", transactions_table(transactions), "")
     return sandbox_targets(reads, missed, transactions)

@@ -8,18 +8,21 @@ ceiling, far above Prism, and fast without errors, with nothing switched off to 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
 
-from benchmarks.harness import ENDPOINTS, ROOT, Bench, Load, Report, Verdict, authorization, started, table
+from benchmarks.harness import ENDPOINTS, ROOT, Bench, Load, Report, Verdict, authorization, compare, started, table
 from mock_server.serving.ports import free_port
+from mock_server.testing.launcher import ServerProcess
 
 SPEC = ROOT / "spec" / "openapi.yaml"
 PRISM_HOME = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "balances-mock" / "prism"
@@ -27,25 +30,44 @@ PRISM_PACKAGE = "@stoplight/prism-cli@5"
 PRISM_MODES = (("dynamic", ["-d"]), ("static", []))
 MOCK = "balances-mock"
 CEILING = "ceiling (constant Flask)"
+CEILING_SHARE = 0.8
+"""The mock with everything on keeps at least this share of the ceiling's throughput (issue 26)."""
 
 
 def run(bench: Bench, report: Report, prism: list[str] | None) -> list[Verdict]:
-    """The mock, Prism in both modes (``prism``: its command, None to skip it) and the
-    ceiling on every endpoint: the section, and its targets."""
-    # The mock first: the ceiling answers the bodies it sends.
-    results, bodies = measure_mock(bench)
-    if prism is not None:
-        for mode, flags in PRISM_MODES:
-            results.update(measure_prism(bench, prism, mode, flags))
-    results.update(measure_ceiling(bench, bodies))
-    report.say(f"## Throughput and latency ({bench.connections} connections, wrk -t1, median of 3 runs of "
-               f"{bench.duration} s)", "", throughput_table(results), "")
+    """The mock as it starts by default (sandbox, journal and access log on, its log read as it
+    comes), Prism in both modes (``prism``: its command, None to skip it) and the ceiling, all
+    started together and measured in turn on every endpoint: the section, and its targets."""
+    with contextlib.ExitStack() as stack:
+        mock = stack.enter_context(started(default_command(bench)))
+        auth = authorization(mock.url)
+        # The mock first: the ceiling answers the bodies it sends.
+        bodies = {path.split("?")[0]: requests.get(mock.url + path, headers=auth, timeout=10).text
+                  for path in ENDPOINTS.values()}
+        servers = {MOCK: mock.url, CEILING: stack.enter_context(ceiling(bodies)).url}
+        if prism is not None:
+            for mode, flags in PRISM_MODES:
+                command = [*prism, "mock", "-h", "127.0.0.1", "-p", str(free_port()), *flags, str(SPEC)]
+                servers[f"Prism {mode}"] = stack.enter_context(started(command, "Prism is listening")).url
+        # Prism checks only that a bearer token is there; the ceiling checks nothing: one header for all.
+        results = compare(servers, bench.duration, bench.connections, auth)
+    report.loads("throughput", results)
+    report.say(f"## Throughput and latency ({bench.connections} connections, wrk -t1, every server measured in "
+               f"turn, median of 3 runs of {bench.duration} s)", "",
+               "The mock as `serve` starts it: sandbox, request journal and access log on (its lines read as they "
+               "come, as a terminal would).", "", throughput_table(results), "")
     return throughput_targets(results)
+
+
+def default_command(bench: Bench) -> list[str]:
+    """``serve`` as a user starts it: the benchmark's command without ``--quiet``."""
+    return [arg for arg in bench.mock_command if arg != "--quiet"]
 
 
 def commands(bench: Bench, prism: list[str] | None) -> list[str]:
     """The servers ``run`` starts, as BENCHMARKS.md lists them (the token secret left out)."""
-    shown = [" ".join(bench.mock_command[:1] + ["-m mock_server serve --quiet --token-secret ..."])]
+    shown = ["python -m mock_server serve --token-secret ... (and with --quiet, --no-journal, --state, --workers, "
+             "--entries where a section says so)", "python -m mock_server proxy URL --workers 2 --quiet"]
     if prism is not None:
         shown += [f"prism mock {' '.join(flags)} spec/openapi.yaml".replace("  ", " ") for _, flags in PRISM_MODES]
     return [*shown, "python benchmarks/ceiling.py BODIES.json"]
@@ -66,38 +88,18 @@ def prism_command() -> list[str] | None:
     return [str(binary)]
 
 
-# -- the measurements -----------------------------------------------------------------------
+# -- the ceiling ----------------------------------------------------------------------------
 
-def measure_mock(bench: Bench) -> tuple[dict[tuple[str, str], Load], dict[str, str]]:
-    """The mock on every endpoint, and the bodies it answers there."""
-    with started(bench.mock_command) as mock:
-        auth = authorization(mock.url)
-        bodies = {path.split("?")[0]: requests.get(mock.url + path, headers=auth, timeout=10).text
-                  for path in ENDPOINTS.values()}
-        return _each_endpoint(bench, MOCK, mock.url, auth), bodies
-
-
-def measure_prism(bench: Bench, prism: list[str], mode: str, flags: list[str]) -> dict[tuple[str, str], Load]:
-    """Stoplight Prism mocking our own spec; it checks only that a bearer token is present."""
-    command = [*prism, "mock", "-h", "127.0.0.1", "-p", str(free_port()), *flags, str(SPEC)]
-    with started(command, "Prism is listening") as server:
-        return _each_endpoint(bench, f"Prism {mode}", server.url, {"Authorization": "Bearer x"})
-
-
-def measure_ceiling(bench: Bench, bodies: dict[str, str]) -> dict[tuple[str, str], Load]:
+@contextlib.contextmanager
+def ceiling(bodies: dict[str, str]) -> Iterator[ServerProcess]:
     """Constant bytes (the mock's own bodies) from Flask under the same server and settings."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(bodies, file)
     try:
-        with started([sys.executable, str(ROOT / "benchmarks" / "ceiling.py"), file.name]) as ceiling:
-            return _each_endpoint(bench, CEILING, ceiling.url, {})
+        with started([sys.executable, str(ROOT / "benchmarks" / "ceiling.py"), file.name]) as server:
+            yield server
     finally:
         os.unlink(file.name)
-
-
-def _each_endpoint(bench: Bench, server: str, url: str, headers: dict[str, str]) -> dict[tuple[str, str], Load]:
-    """One server on every endpoint, one after the other: keyed by (server, endpoint name)."""
-    return {(server, name): bench.load(url + path, headers) for name, path in ENDPOINTS.items()}
 
 
 # -- the section ----------------------------------------------------------------------------
@@ -119,8 +121,8 @@ def throughput_targets(results: dict[tuple[str, str], Load]) -> list[Verdict]:
     for name in ENDPOINTS:
         mine = results[(MOCK, name)]
         ceiling = results[(CEILING, name)]
-        verdicts.append(Verdict(f"{name}: >= 0.6x the ceiling",
-                                mine.requests_per_second >= 0.6 * ceiling.requests_per_second,
+        verdicts.append(Verdict(f"{name}: everything on, >= {CEILING_SHARE}x the ceiling",
+                                mine.requests_per_second >= CEILING_SHARE * ceiling.requests_per_second,
                                 f"{mine.requests_per_second / ceiling.requests_per_second:.2f}x"))
         if ("Prism dynamic", name) in results:
             prism = results[("Prism dynamic", name)]

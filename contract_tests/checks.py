@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -180,8 +180,9 @@ def total_is_constant(response: Any, totals: Iterable[Any]) -> None:
 
 def newest_first(response: Any, entries: Sequence[Mapping]) -> None:
     stamps = [e["timestamp"] for e in entries]
+    instant = _instant_of(stamps)
     for i in range(1, len(stamps)):
-        if _instant(stamps[i]) > _instant(stamps[i - 1]):
+        if instant(i) > instant(i - 1):
             raise violation(rules.NEWEST_FIRST, f"entry {i} at or before {stamps[i - 1]}",
                             f"entry {i} at {stamps[i]}", response)
 
@@ -190,6 +191,19 @@ def _instant(timestamp: str) -> tuple[str, Decimal]:
     """Comparable form of an ISO 8601 UTC timestamp, fractional seconds included."""
     whole, _, fraction = timestamp.rstrip("Z").partition(".")
     return whole, Decimal(f"0.{fraction or 0}")
+
+
+def _instant_of(stamps: Sequence[str]) -> Callable[[int], tuple[str, Any]]:
+    """The comparable form of each of ``stamps``, by position: ``_instant``'s, or when every
+    fraction of a second is ASCII digits (as a page's always are), the digits without trailing
+    zeros, which compare as strings in the order their decimals do, at a tenth of the cost
+    (a proxy checks every page it passes on)."""
+    if all(type(stamp) is str for stamp in stamps):
+        parts = [stamp.rstrip("Z").partition(".") for stamp in stamps]
+        if all(not fraction or (fraction.isascii() and fraction.isdigit()) for _, _, fraction in parts):
+            keys = [(whole, fraction.rstrip("0")) for whole, _, fraction in parts]
+            return keys.__getitem__
+    return lambda i: _instant(stamps[i])
 
 
 def same_response(first: Any, second: Any) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +119,18 @@ class Contract:
     def observe(self, method: str, path: str, status: int, headers: Mapping[str, str], body: bytes
                 ) -> dict[Item, str | None]:
         """For each item this response shows: None if it is as documented, else what is wrong."""
+        return self._observed(method, path, status, headers, lambda: json.loads(body), everything=True)
+
+    def problems(self, method: str, path: str, status: int, headers: Mapping[str, str],
+                 document: Callable[[], Any]) -> dict[Item, str | None]:
+        """Only what ``observe`` finds wrong, the body given parsed (``document`` raises ValueError
+        for a body that is not JSON): a caller that checks more of the same body parses it once,
+        and nothing is spent on the items that are as documented."""
+        return self._observed(method, path, status, headers, document, everything=False)
+
+    def _observed(self, method: str, path: str, status: int, headers: Mapping[str, str],
+                  document: Callable[[], Any], everything: bool) -> dict[Item, str | None]:
+        """``observe``'s findings; without ``everything``, only the problems."""
         response = self.documented(method, path, status)
         if response is None:
             return {}
@@ -130,7 +142,9 @@ class Contract:
                 if header.required:
                     seen[response.item(f"header {header.name}", header.basis)] = "missing"
                 continue
-            seen[response.item(f"header {header.name}", header.basis)] = _header_problem(header, value)
+            problem = _header_problem(header, value)
+            if everything or problem is not None:
+                seen[response.item(f"header {header.name}", header.basis)] = problem
         if response.media_type is None:
             return seen
         got_type = lowered.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -140,19 +154,20 @@ class Contract:
             for leaf in response.leaves:
                 seen[response.item(f"body {leaf}")] = "no JSON body"
             return seen
-        seen[content_type] = None
+        if everything:
+            seen[content_type] = None
         if method.upper() == "HEAD":
             return seen  # HEAD answers carry no body (RFC 9110 §9.3.2)
         try:
-            document = json.loads(body)
+            parsed = document()
         except ValueError:
             for leaf in response.leaves:
                 seen[response.item(f"body {leaf}")] = "the body is not JSON"
             return seen
-        problems = self._body_problems(response, document)
+        problems = self._body_problems(response, parsed)
         for leaf in response.leaves:
             problem = problems.get(leaf)
-            if problem is not None or _present(document, _tokens(leaf)):
+            if problem is not None or (everything and _present(parsed, _tokens(leaf))):
                 seen[response.item(f"body {leaf}")] = problem
         return seen
 

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
         journal = Journal(open_journal(state, settings.journal_size), judge, batched=state.shared_between_processes,
                           clock=journal_clock)
     if state is not None:
-        armed = ArmedFaults(documented, state.faults, TOKEN_PATH)
+        armed = ArmedFaults(documented, state.faults, TOKEN_PATH, accounts=accounts)
         defaults = ClientDefaults(settings.scenario, settings.seed, frozenset(oauth_scopes(spec)))
         control = Control(accounts, registry, defaults, armed, journal)
         for operation in sandbox_operations:

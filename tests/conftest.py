@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         level = item.path.parent.name
         if level in LEVELS:
             item.add_marker(level)
-        if level == "browser":
+        if level in ("browser", "container"):  # real processes too: ``-m "not process"`` leaves them out
             item.add_marker("process")
     if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts alike, as xdist requires
         items[:] = sorted(items, key=_slowest_first(items))

@@ -60,7 +60,7 @@ def proxy_command(target_url: str, host: str, port: int, workers: int, threads: 
     if ca_bundle is not None and insecure:
         raise click.UsageError("--ca-bundle and --insecure contradict each other: pick one")
     verify: bool | str = False if insecure else str(ca_bundle) if ca_bundle else True
-    from mock_server.journal.journal import Journal  # here, not at the top: every other command starts without httpx
+    from mock_server.journal.journal import Journal  # here, not at the top: every other command starts without them
     from mock_server.proxy.forwarder import Proxy, ProxyOptions, summary
     from mock_server.proxy.judge import ProxyJudge
     from mock_server.spec import load_spec

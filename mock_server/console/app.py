@@ -6,8 +6,10 @@ never sees a console request, and the API's paths never see the console's.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from flask import Flask, Response, render_template, request
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.routing import RequestRedirect
 
 from mock_server.console.config import CONSOLE_PREFIX, ConsoleConfig
@@ -50,4 +52,23 @@ def create_console(config: ConsoleConfig) -> Flask:
 
 def mount(app: Flask, console: Flask) -> None:
     """Serve ``console`` under ``CONSOLE_PREFIX`` beside ``app``; every other path stays ``app``'s."""
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {CONSOLE_PREFIX: console})  # type: ignore[method-assign]
+    app.wsgi_app = Mounted(app.wsgi_app, console)  # type: ignore[method-assign]
+
+
+class Mounted:
+    """``console`` at ``CONSOLE_PREFIX`` (the path itself, or the path and a slash: SCRIPT_NAME and
+    PATH_INFO split there), every other path ``app``'s as it came. What werkzeug's
+    ``DispatcherMiddleware`` does for one mount, without its walk up every segment of every API
+    request's path in search of a mount and its rewrite of the environ (3% of a read's CPU)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], console: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.console = console
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONSOLE_PREFIX) and path[len(CONSOLE_PREFIX):len(CONSOLE_PREFIX) + 1] in ("", "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + CONSOLE_PREFIX
+            environ["PATH_INFO"] = path[len(CONSOLE_PREFIX):]
+            return self.console(environ, start_response)
+        return self.app(environ, start_response)

@@ -208,15 +208,46 @@ class Journal:
                         "the journal is read without them.", SETTLE_TIMEOUT_S)
 
     def page(self, client_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """``GET /__sandbox/requests``: the client's requests matching ``params``, oldest first."""
+        """``GET /__sandbox/requests``: the client's requests matching ``params``, oldest first.
+
+        Only the page's entries are made into dicts. The chunks hold numbers that follow each
+        other, so in the order of their first numbers they hold the entries in order: what a
+        filter passes is decided once per kind, and without a filter a chunk's entries are
+        counted, not gone through. With a million requests kept, making every one a dict took
+        seconds per read. The retries are checked over all entries, and only when some kind's
+        answer asked for one (``Retry-After``)."""
         self.settle()
-        entries = stored_entries(client_id, *self.store.read(client_id))
-        check_retries(entries)
-        matching = [entry for entry in entries if matches(entry, params)]
-        limit, offset = params["limit"], params["offset"]
-        return {"total": len(matching), "limit": limit, "offset": offset,
-                "latest": entries[-1]["seq"] if entries else 0,
-                "requests": [shown(entry) for entry in matching[offset:offset + limit]]}
+        lowest, chunks = self.store.read(client_id)
+        since, limit, offset = params.get("since", 0), params["limit"], params["offset"]
+        total, chosen, latest, kinds_seen = 0, [], 0, []
+        for chunk in stored_chunks(lowest, chunks):
+            first, kinds = chunk.first, chunk.kinds
+            kinds_seen.append(kinds)
+            latest = first + chunk.count - 1
+            start = max(0, since + 1 - first)  # the entries numbered after ``since``
+            passes = [matches({**dict(zip(KIND, kind, strict=True)), "seq": since + 1}, params) for kind in kinds]
+            if all(passes):  # every entry from ``start`` on: the page's part of them by position
+                shown_positions = range(max(start, start + offset - total),
+                                        min(chunk.count, start + offset + limit - total))
+                if shown_positions:
+                    entries = chunk.entries()
+                    chosen += [(first + position, entries[position], kinds) for position in shown_positions]
+                total += max(0, chunk.count - start)
+                continue
+            entries = chunk.entries()
+            for position in range(start, chunk.count):
+                if passes[entries[position][2]]:
+                    if offset <= total < offset + limit:
+                        chosen.append((first + position, entries[position], kinds))
+                    total += 1
+        retries = chunk_retries(lowest, chunks) if any(_asks_retry(kind) for kinds in kinds_seen for kind in kinds) \
+            else {}
+        page = []
+        for seq, (arrival_us, duration_us, index), kinds in chosen:
+            entry = _entry(client_id, seq, arrival_us, duration_us, kinds[index])
+            entry["retry"] = retries.get(seq)
+            page.append(shown(entry))
+        return {"total": total, "limit": limit, "offset": offset, "latest": latest, "requests": page}
 
     def clear(self, client_id: str) -> int:
         """``DELETE /__sandbox/requests``: forget the client's requests answered until now."""
@@ -486,20 +517,111 @@ def retry_after(value: str | None, arrival: float) -> float | int | None:
 def stored_entries(client_id: str, lowest: int, kept_chunks: Iterable[Chunk]) -> list[dict[str, Any]]:
     """The client's entries the chunks still keep (numbers from ``lowest`` on), each with its
     number and what its answer's ``Retry-After`` asked for, in the order of their numbers."""
-    entries = []
-    for chunk in kept_chunks:
-        stored = orjson.loads(zlib.decompress(chunk.entries))
-        kinds = stored["kinds"]
-        for offset, (arrival_us, duration_us, index) in enumerate(stored["entries"]):
-            seq = chunk.first + offset
-            if seq >= lowest:
-                entry = dict(zip(KIND, kinds[index], strict=True))
-                entry["seq"], entry["client_id"] = seq, client_id
-                entry["arrival"], entry["duration_ms"] = arrival_us / 1_000_000, round(duration_us / 1000, 3)
-                entry["retry_after"] = retry_after(entry["response_headers"].get("retry-after"), entry["arrival"])
-                entries.append(entry)
-    entries.sort(key=lambda entry: entry["seq"])
-    return entries
+    rows, kinds = stored_rows(lowest, kept_chunks)
+    return [_entry(client_id, seq, arrival_us, duration_us, kinds[index])
+            for seq, arrival_us, duration_us, index in rows]
+
+
+Row = tuple[int, int, int, int]
+"""A stored entry as the retries are checked over it: number, arrival and duration in
+microseconds, and its kind's index in the list ``stored_rows`` returns with it."""
+
+
+class StoredChunk:
+    """A kept chunk as a page read goes through it: the number of its first entry still kept,
+    how many it keeps, its kinds, and its entries (``[arrival_us, duration_us, kind index]``)
+    parsed only when asked for: a page needs the entries of the chunks it shows or filters,
+    the others only their count."""
+
+    __slots__ = ("_cut", "_entries", "_stored", "count", "first", "kinds")
+
+    def __init__(self, lowest: int, chunk: Chunk) -> None:
+        stored = zlib.decompress(chunk.entries)
+        cut = max(0, lowest - chunk.first)
+        self.first, self.count, self._cut = chunk.first + cut, max(0, chunk.count - cut), cut
+        self._entries: list[list[int]] | None = None
+        # As ``Entries.chunks`` wrote it: the entries are numbers only, so the last separator is theirs.
+        split = stored.rfind(ENTRIES_SEPARATOR)
+        if stored.startswith(KINDS_START) and split > 0:
+            self.kinds: list[list[Any]] = orjson.loads(stored[len(KINDS_START):split + 1])
+            self._stored = stored[split + len(ENTRIES_SEPARATOR):-1]
+        else:
+            whole = orjson.loads(stored)
+            self.kinds, self._entries, self._stored = whole["kinds"], whole["entries"][cut:], b""
+
+    def entries(self) -> list[list[int]]:
+        if self._entries is None:
+            self._entries = orjson.loads(self._stored)[self._cut:]
+        return self._entries
+
+
+KINDS_START = b'{"kinds":'
+ENTRIES_SEPARATOR = b'],"entries":'
+
+
+def stored_chunks(lowest: int, kept_chunks: Iterable[Chunk]) -> list[StoredChunk]:
+    """The chunks' entries from ``lowest`` on, the chunks in the order of their numbers."""
+    found = [StoredChunk(lowest, chunk) for chunk in kept_chunks]
+    found = [chunk for chunk in found if chunk.count]
+    found.sort(key=lambda chunk: chunk.first)
+    return found
+
+
+def stored_rows(lowest: int, kept_chunks: Iterable[Chunk]) -> tuple[list[Row], list[list[Any]]]:
+    """The entries the chunks still keep (numbers from ``lowest`` on) as rows, in the order of
+    their numbers, and the kinds they name (each chunk's, one after the other)."""
+    rows: list[Row] = []
+    kinds: list[list[Any]] = []
+    for chunk in stored_chunks(lowest, kept_chunks):
+        base, first = len(kinds), chunk.first
+        kinds += chunk.kinds
+        rows += [(first + offset, arrival_us, duration_us, base + index)
+                 for offset, (arrival_us, duration_us, index) in enumerate(chunk.entries())]
+    return rows, kinds
+
+
+def _asks_retry(kind: list[Any]) -> bool:
+    return "retry-after" in kind[KIND.index("response_headers")]
+
+
+def chunk_retries(lowest: int, kept_chunks: Iterable[Chunk]) -> dict[int, dict[str, Any]]:
+    """``check_retries`` over the kept entries, made into rows rather than dicts: each retry
+    that is not None, by the entry's number."""
+    return row_retries(*stored_rows(lowest, kept_chunks))
+
+
+def _entry(client_id: str, seq: int, arrival_us: int, duration_us: int, kind: list[Any]) -> dict[str, Any]:
+    """A stored entry as a dict of its kind's fields, its number, times and ``retry_after``."""
+    entry = dict(zip(KIND, kind, strict=True))
+    entry["seq"], entry["client_id"] = seq, client_id
+    entry["arrival"], entry["duration_ms"] = arrival_us / 1_000_000, round(duration_us / 1000, 3)
+    entry["retry_after"] = retry_after(entry["response_headers"].get("retry-after"), entry["arrival"])
+    return entry
+
+
+def row_retries(rows: list[Row], kinds: list[list[Any]]) -> dict[int, dict[str, Any]]:
+    """``check_retries`` over rows: each retry that is not None, by the entry's number. None
+    at all when no kind's answer carries ``Retry-After`` (the rows are not even sorted then)."""
+    headers_at, method_at, path_at, status_at = (KIND.index(field) for field in
+                                                 ("response_headers", "method", "path", "status"))
+    asked = [kind[headers_at].get("retry-after") for kind in kinds]
+    if all(value is None for value in asked):
+        return {}
+    routes = [(kind[method_at], kind[path_at]) for kind in kinds]
+    retries = {}
+    previous: dict[tuple[str, str], tuple[int, float, Any, int]] = {}  # route -> seq, arrival, Retry-After, status
+    for seq, arrival_us, _, index in sorted(rows, key=lambda row: (row[1], row[0])):
+        arrival = arrival_us / 1_000_000
+        route = routes[index]
+        before = previous.get(route)
+        if before is not None and before[2] is not None:
+            waited = round(arrival - before[1], 3)
+            retries[seq] = {"after": before[0], "status": before[3], "retry_after_s": before[2], "waited_s": waited,
+                            "ok": waited >= before[2]}
+        value = asked[index]
+        wait = None if value is None else retry_after(value, arrival)
+        previous[route] = (seq, arrival, wait, kinds[index][status_at])
+    return retries
 
 
 def check_retries(entries: Iterable[dict[str, Any]]) -> None:

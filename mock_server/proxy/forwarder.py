@@ -2,10 +2,11 @@
 both sides to the contract.
 
 A request flows: own paths (``/__proxy/``) -> read the body (up to ``CHECKED_BYTES``; a larger
-one streams through unread) -> judge the request -> forward it (httpx: a pooled client per
-worker process, kept alive to the upstream) -> read the answer (a documented one, up to
-``CHECKED_BYTES``; anything else streams) -> judge the answer -> log each violation, record the
-exchange in the journal -> the upstream's status, headers and bytes, as they came.
+one streams through unread) -> judge the request -> forward it (``upstream.Upstream``:
+``http.client`` connections kept alive to the upstream, a pool per worker process) -> read the answer (a
+documented one, up to ``CHECKED_BYTES``, once; anything else streams) -> judge the answer (the
+bytes read, not a copy) -> log each violation, record the exchange in the journal -> the
+upstream's status, headers and bytes, as they came.
 
 An upstream that cannot be reached answers 502 ``upstream_unavailable``, one that does not answer
 in time 504 ``upstream_timeout``, both in the API's envelope and logged.
@@ -13,7 +14,6 @@ in time 504 ``upstream_timeout``, both in the API's envelope and logged.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import zlib
@@ -22,15 +22,13 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from typing import Any
-from urllib.parse import quote
-
-import httpx
 
 from contract_tests import redaction
 from contract_tests.reproduce import curl_command
 from contract_tests.rules import DRIFT
 from mock_server.errors import envelope, guarded
 from mock_server.journal.journal import Journal, stored_entries
+from mock_server.proxy import upstream as transport
 from mock_server.proxy.judge import Answer, ProxyJudge, Violation
 from mock_server.serializer import to_json
 from mock_server.spec import SANDBOX_SPEC, load_spec, spec_path
@@ -42,7 +40,7 @@ JOURNAL_CLIENT = "proxy"
 tokens it cannot verify."""
 CHECKED_BYTES = 4 * 1024 * 1024
 """Bodies up to this size are read and checked; larger ones stream through unchecked."""
-CHUNK = 64 * 1024
+CHUNK = transport.CHUNK
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "transfer-encoding", "upgrade", "host"})
 BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
@@ -69,20 +67,11 @@ class Proxy:
         self.journal = journal
         self._report = lambda line: report(redaction.text(line))
         """Every line the proxy logs, with what looks like a credential hidden."""
-        self._target = options.target.rstrip("/")
-        self._client: httpx.Client | None = None
-        self._pid = 0
+        self._upstream = transport.Upstream(options.target, options.timeout, options.verify)
+        self._target = self._upstream.target
         self._list_params = SpecValidator(load_spec(SANDBOX_SPEC), base_uri=spec_path(SANDBOX_SPEC).as_uri())
         self._guarded = guarded(self._pass_on)
         """What escapes the proxy's own code is the one 500 (``errors.guarded``), as on the mock."""
-
-    def client(self) -> httpx.Client:
-        """This process's pooled client (a forked worker must not share its parent's sockets)."""
-        if self._client is None or self._pid != os.getpid():
-            self._client = httpx.Client(verify=self.options.verify, timeout=self.options.timeout,
-                                        follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=64))
-            self._pid = os.getpid()
-        return self._client
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self._guarded(environ, start_response)
@@ -97,28 +86,28 @@ class Proxy:
         headers = _request_headers(environ)
         body, content = _request_body(environ, method)
         refused = self.judge.request(method, path, query.encode("latin-1"),
-                                     {name.lower(): value for name, value in headers}, body)
-        url = f"{self._target}{_quoted(path)}" + (f"?{query}" if query else "")
+                                     {name.lower(): value for name, value in headers.items()}, body)
         upstream = None
         try:  # the answer's head, and a documented answer's body: nothing is passed on before both
-            upstream = self.client().send(self.client().build_request(method, url, headers=headers, content=content),
-                                          stream=True)
-            status = upstream.status_code
-            read, rest = _read_some(upstream) if self.judge.checks(method, path, status) else (b"", upstream)
-        except httpx.TimeoutException as error:
-            waited = f"within {self.options.timeout:g} s: {error}"
-            return self._unreachable(504, "upstream_timeout", f"{self._target} did not answer {waited}" if upstream
-                                     is None else f"{self._target} began its answer but sent no more {waited}",
-                                     environ, start_response, refused, arrival, started, body)
-        except httpx.HTTPError as error:
+            upstream = self._upstream.send(method, path, query, dict(headers), content)
+            status = upstream.status
+            read, whole = upstream.read_whole(CHECKED_BYTES) if self.judge.checks(method, path, status) \
+                else (b"", False)
+        except transport.Unreachable as error:
+            if transport.timed_out(error):
+                waited = f"within {self.options.timeout:g} s: {error}"
+                return self._unreachable(504, "upstream_timeout", f"{self._target} did not answer {waited}"
+                                         if upstream is None else
+                                         f"{self._target} began its answer but sent no more {waited}",
+                                         environ, start_response, refused, arrival, started, body)
             return self._unreachable(502, "upstream_unavailable", f"{self._target} cannot be reached: {error}"
-                                     if upstream is None else f"{self._target} broke off its answer: {error}",
+                                     if upstream is None else f"{self._target} broke off its answer: {_why(error)}",
                                      environ, start_response, refused, arrival, started, body)
-        response_headers = [(name, value) for name, value in upstream.headers.multi_items()
-                            if name.lower() not in HOP_BY_HOP]
-        violations = refused + (self._judged(method, path, query, refused, upstream, read) if rest is None else [])
+        response_headers = [(name, value) for name, value in upstream.headers if name.lower() not in HOP_BY_HOP]
+        violations = refused + (self._judged(method, path, query, refused, upstream, read) if whole else [])
         if violations:
-            reproduce = curl_command(method, url, headers, body)
+            reproduce = curl_command(method, self._target + self._upstream.url_path(path, query), list(headers.items()),
+                                     body)
             for violation in violations:
                 self._report(violation.line(reproduce))
             if self.options.annotate:
@@ -128,20 +117,21 @@ class Proxy:
                 if drift:
                     response_headers.append(("X-Contract-Drift", str(drift)))
         self._keep(environ, arrival, started, body, status, response_headers, violations)
-        start_response(f"{status} {upstream.reason_phrase}", response_headers)
-        if rest is None:
-            upstream.close()
+        start_response(f"{status} {upstream.reason}", response_headers)
+        if whole:
+            upstream.done(whole=True)
             return [read]
-        return _streamed(read, rest, upstream, partial(self._broken_off, method, path))
+        return _streamed(read, upstream, partial(self._broken_off, method, path))
 
-    def _judged(self, method: str, path: str, query: str, refused: list[Violation], upstream: httpx.Response,
-                read: bytes) -> list[Violation]:
+    def _judged(self, method: str, path: str, query: str, refused: list[Violation],
+                upstream: transport.Answer, read: bytes) -> list[Violation]:
         """What in an answer read whole breaks the contract (checked decompressed; an encoding
         the proxy cannot read passes unchecked)."""
-        checked = _decoded(read, upstream.headers.get("content-encoding"))
+        headers = _merged(upstream.headers)
+        checked = _decoded(read, headers.get("content-encoding"))
         if checked is None:
             return []
-        answer = Answer(upstream.status_code, dict(upstream.headers), checked)
+        answer = Answer(upstream.status, headers, checked)
         return self.judge.answer(method, path, query.encode("latin-1"), refused, answer)
 
     def _keep(self, environ: dict[str, Any], arrival: float, started: float, body: bytes | None, status: int,
@@ -149,9 +139,9 @@ class Proxy:
         self.journal.keep(JOURNAL_CLIENT, arrival, time.perf_counter() - started, environ, body, status,
                           tuple(headers), tuple(v.as_error() for v in violations))
 
-    def _broken_off(self, method: str, path: str, passed_on: int, error: httpx.HTTPError) -> None:
+    def _broken_off(self, method: str, path: str, passed_on: int, error: BaseException) -> None:
         self._report(f"upstream error: {self._target} broke off its answer to {method} {path} after {passed_on:,} "
-                     f"bytes had been passed on: {error}")
+                     f"bytes had been passed on: {_why(error)}")
 
     def _unreachable(self, status: int, code: str, message: str, environ: dict[str, Any],
                      start_response: Callable[..., Any], refused: list[Violation], arrival: float, started: float,
@@ -209,25 +199,18 @@ def summary(journal: Journal) -> dict[str, Any]:
             "drift": dict(sorted(found["drift"].items(), key=lambda kv: -kv[1]["count"]))}
 
 
-def _quoted(path: str) -> str:
-    """The path as the client's bytes: WSGI gives it percent-decoded, as latin-1 text, so each
-    byte is quoted again as it came (``%FF`` stays ``%FF``; a ``%2F`` the server already decoded
-    is sent as ``/``)."""
-    return quote(path.encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
-
-
-def _request_headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
     """The client's headers as it sent them, but for the hop-by-hop ones (``Host`` becomes the
     upstream's)."""
-    headers = []
+    headers = {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
             name = key[5:].replace("_", "-").title()
             if name.lower() not in HOP_BY_HOP:
-                headers.append((name, value))
+                headers[name] = value
     for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
         if environ.get(key):
-            headers.append((name, environ[key]))
+            headers[name] = environ[key]
     return headers
 
 
@@ -254,38 +237,42 @@ def _request_body(environ: Mapping[str, Any], method: str) -> tuple[bytes | None
     return None, chunks()
 
 
-def _read_some(upstream: httpx.Response) -> tuple[bytes, Iterator[bytes] | None]:
-    """The answer's raw bytes if it ends within ``CHECKED_BYTES`` (and None); else what was read
-    and the rest of the stream."""
-    read: list[bytes] = []
-    size = 0
-    raw = upstream.iter_raw(CHUNK)
-    for chunk in raw:
-        read.append(chunk)
-        size += len(chunk)
-        if size > CHECKED_BYTES:
-            return b"".join(read), raw
-    return b"".join(read), None
-
-
-def _streamed(first: bytes, rest: Iterator[bytes] | httpx.Response, upstream: httpx.Response,
-              broken_off: Callable[[int, httpx.HTTPError], None]) -> Iterator[bytes]:
-    """The answer streamed on as it comes, the upstream's connection released at the end.
+def _streamed(first: bytes, upstream: transport.Answer,
+              broken_off: Callable[[int, BaseException], None]) -> Iterator[bytes]:
+    """The answer streamed on as it comes, the upstream's connection released at the end (closed,
+    unless the answer was passed on whole).
 
     An upstream that breaks off now (the head is passed on: too late for a 502) is reported, and
     the answer ends there rather than raising: granian treats both alike (it cuts the client's
     connection short of the Content-Length, and ends a chunked answer as if it were whole), but
     logs a traceback for the exception."""
-    chunks = rest.iter_raw(CHUNK) if isinstance(rest, httpx.Response) else rest
     passed_on = 0
+    whole = False
     try:
-        for chunk in chain([first] if first else [], chunks):
+        for chunk in chain([first] if first else [], upstream.stream()):
             yield chunk
             passed_on += len(chunk)
-    except httpx.HTTPError as error:
+        whole = True
+    except transport.Unreachable as error:
         broken_off(passed_on, error)
     finally:
-        upstream.close()
+        upstream.done(whole)
+
+
+def _merged(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Headers by lower-case name, a header sent twice as its values joined by ", " (RFC 9110 §5.3)."""
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
+
+
+def _why(error: BaseException) -> str:
+    """What broke an answer off, said plainly: the upstream closed (or reset) the connection."""
+    if transport.broken_off(error):
+        return f"peer closed connection without sending the complete answer ({error})"
+    return str(error)
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -68,7 +69,8 @@ class Violation:
 
 @dataclass(frozen=True)
 class Answer:
-    """An upstream answer, shaped as the contract suite's checks read a response."""
+    """An upstream answer, shaped as the contract suite's checks read a response: its body the
+    bytes the proxy read, parsed once for every check that reads it."""
 
     status_code: int
     headers: Mapping[str, str]
@@ -76,6 +78,11 @@ class Answer:
     request: None = None
 
     def json(self) -> Any:
+        return self._document
+
+    @cached_property
+    def _document(self) -> Any:
+        """The body parsed (not kept when it is not JSON: each reader then gets the ValueError)."""
         return json.loads(self.content)
 
     @property
@@ -188,10 +195,10 @@ class ProxyJudge:
         if method in self._methods.get(path, ()) and not self.documented(method, path, status):
             found.append(Violation("response", UNDOCUMENTED_STATUS, "a status the spec documents for the operation",
                                    str(status)))
-        problems = self.contract.observe(method, path, status, answer.headers, answer.content)
+        problems = self.contract.problems(method, path, status, answer.headers, answer.json)
         found += [Violation("response", rules.judged_by(item.part, item.basis), f"{item.part} as documented",
                             f"{item.key}: {problem}")
-                  for item, problem in problems.items() if problem is not None]
+                  for item, problem in problems.items()]
         if method == "HEAD":
             return found  # no body to hold to anything (RFC 9110 §9.3.2)
         if status == 404 and path not in self._methods and path + "/" not in self._methods:
@@ -225,7 +232,7 @@ class ProxyJudge:
             entries = page["history"]
             params = self._validator.query("/user/balances/history/", "get", query)
             limit, offset = int(params["limit"]), int(params["offset"])
-            stamps_ok = all(isinstance(e, Mapping) and isinstance(e.get("timestamp"), str) for e in entries)
+            stamps_ok = all(type(e) is dict and type(e.get("timestamp")) is str for e in entries)  # parsed JSON
         except (ValueError, KeyError, TypeError, RequestInvalid):
             return []  # a malformed page: the conformance check reports it
         filters = {name: params[name] for name in ("currency", "type") if name in params}

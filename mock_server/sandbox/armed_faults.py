@@ -18,6 +18,7 @@ from flask import Request, Response
 
 from mock_server.spec import Documented
 from mock_server.state.records import ArmedFault, Fault, FaultStore
+from mock_server.twin.accounts import Accounts
 from mock_server.twin.auth import basic_credentials
 from mock_server.twin.decoding import form_of
 from mock_server.twin.faults import documented_answer
@@ -34,9 +35,12 @@ class ArmedFaults:
     """Arms, lists and disarms a client's faults, and fires them as a step of the pipeline."""
 
     def __init__(self, documented: Documentation, store: FaultStore, token_path: str,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, accounts: Accounts | None = None) -> None:
+        """``accounts``: the request's account version is read in the same store call as the
+        check for a fault (``Accounts.look``), and kept for the answer."""
         self._documented = documented
         self._store = store
+        self._accounts = accounts
         self._token_path = token_path
         self._sleep = sleep
 
@@ -61,6 +65,13 @@ class ArmedFaults:
         if client is None:
             return None
         request = state.request
+        if self._accounts is not None and isinstance(state.identity, Grant):
+            try:
+                state.version, armed = self._accounts.look(client)
+            except KeyError:  # a token of a client no account is known for: the answer says so
+                armed = True
+            if not armed:
+                return None
         fault = self._store.take(client, request.method, request.path)
         if fault is None:
             return None

@@ -8,7 +8,9 @@ line. Batching the handler (``logging.handlers.BufferingHandler``) only brought 
 20 us, since the record and granian's part remain; the WSGI access-log libraries
 (wsgi-request-logger, paste's TransLogger) also make a record per request. So this
 middleware keeps a tuple per request, about 2 us, and a thread in each worker formats the
-lines and writes them in one call every ``INTERVAL``.
+lines and writes them in one call, ``INTERVAL`` after the first of them came. That thread
+sleeps on an event while no line comes (no timer: a thread woken for nothing costs a busy
+worker, see ``batching``), and the worker's last lines are written as it stops.
 """
 
 from __future__ import annotations

@@ -41,6 +41,11 @@ class Store(Protocol):
         """A number that moves whenever the account changes; cheap, asked on every read."""
         ...
 
+    def look(self, account: str, client: str) -> tuple[int, bool]:
+        """The account's ``version`` and whether ``client`` has a fault armed, in one call: what
+        every read of the API asks the store first (one query or round trip, not two)."""
+        ...
+
     def read(self, account: str, epoch: int, since: int) -> Snapshot:
         """The account now, with its booked entries from ``since`` on if ``epoch`` still holds."""
         ...

@@ -60,8 +60,11 @@ class MemoryFaults:
         with self._lock:
             return len(self._faults.pop(client, ()))
 
+    def any_armed(self, client: str) -> bool:
+        return bool(self._faults.get(client))  # no lock: the answer of nearly every request
+
     def take(self, client: str, method: str, path: str) -> ArmedFault | None:
-        if not self._faults.get(client):  # no lock: the answer of nearly every request
+        if not self.any_armed(client):
             return None
         with self._lock:
             faults = self._faults.get(client, [])
@@ -84,7 +87,8 @@ class MemoryStore:
         self._accounts: dict[str, _Account] = {}
         self._lock = threading.Lock()
         self.clients = MemoryClients()
-        self.faults = MemoryFaults()
+        self.faults = self._faults = MemoryFaults()
+        """``_faults``: this store's own, whoever wraps ``faults`` (a test watching what changes)."""
 
     def _account(self, account: str) -> _Account:
         return self._accounts.setdefault(account, _Account())
@@ -92,6 +96,9 @@ class MemoryStore:
     def version(self, account: str) -> int:
         found = self._accounts.get(account)
         return 0 if found is None else found.version
+
+    def look(self, account: str, client: str) -> tuple[int, bool]:
+        return self.version(account), self._faults.any_armed(client)
 
     def read(self, account: str, epoch: int, since: int) -> Snapshot:
         with self._lock:

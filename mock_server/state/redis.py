@@ -71,24 +71,25 @@ class RedisFaults:
         self._take = client.register_script(TAKE_FAULT)
 
     @staticmethod
-    def _key(client: str) -> str:
+    def key(client: str) -> str:
+        """The sorted set of the client's armed faults."""
         return f"{PREFIX}:faults:{{{client}}}"
 
     def arm(self, client: str, fault: Fault) -> ArmedFault:
         armed = ArmedFault.of(int(self._redis.incr(f"{PREFIX}:faults:ids")), fault)
-        self._redis.zadd(self._key(client), {json.dumps(armed.to_json()): armed.id})
+        self._redis.zadd(self.key(client), {json.dumps(armed.to_json()): armed.id})
         return armed
 
     def armed(self, client: str) -> list[ArmedFault]:
-        return [ArmedFault.from_json(json.loads(raw)) for raw in self._redis.zrange(self._key(client), 0, -1)]
+        return [ArmedFault.from_json(json.loads(raw)) for raw in self._redis.zrange(self.key(client), 0, -1)]
 
     def disarm(self, client: str) -> int:
         with self._redis.pipeline(transaction=True) as pipe:
-            count, _ = pipe.zcard(self._key(client)).delete(self._key(client)).execute()
+            count, _ = pipe.zcard(self.key(client)).delete(self.key(client)).execute()
         return int(count)
 
     def take(self, client: str, method: str, path: str) -> ArmedFault | None:
-        key = self._key(client)
+        key = self.key(client)
         if not self._redis.exists(key):  # a fault armed after this answer was armed after the request came
             return None
         raw = self._take(keys=[key], args=[path, method])
@@ -124,6 +125,12 @@ class RedisStore:
     def version(self, account: str) -> int:
         meta = self._keys(account)[0]
         return int(self._redis.hget(meta, "version") or 0)
+
+    def look(self, account: str, client: str) -> tuple[int, bool]:
+        """One round trip: the version and the client's faults' key, pipelined."""
+        with self._redis.pipeline(transaction=False) as pipe:
+            version, armed = pipe.hget(self._keys(account)[0], "version").exists(RedisFaults.key(client)).execute()
+        return int(version or 0), bool(armed)
 
     def read(self, account: str, epoch: int, since: int) -> Snapshot:
         meta, tail_key, entries, _ = self._keys(account)

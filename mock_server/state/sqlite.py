@@ -16,9 +16,11 @@ import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from mock_server.ledger.bookings import Decision, Remembered, Tail
@@ -114,7 +116,6 @@ class SqliteFaults:
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
-        self._local = threading.local()
 
     def arm(self, client: str, fault: Fault) -> ArmedFault:
         with self._store._writing() as connection:
@@ -154,18 +155,12 @@ class SqliteFaults:
 
     def _armed(self) -> frozenset[tuple[str, str]]:
         """The (client, path) pairs with a fault, as this thread's connection last read them;
-        read again only when another connection has committed since."""
-        connection = self._store._connection()
-        local = self._local
-        data_version = connection.execute("PRAGMA data_version").fetchone()[0]
-        if getattr(local, "connection", None) is not connection or data_version != local.data_version:
-            local.armed = frozenset(connection.execute("SELECT DISTINCT client, path FROM faults"))
-            local.connection, local.data_version = connection, data_version
-        return local.armed
+        read again only when another connection has committed since (``SqliteStore._fresh``)."""
+        return self._store._faulted(self._store._fresh())[0]
 
     def _forget(self) -> None:
         """After a write on this thread's connection, which does not move its own data_version."""
-        self._local.connection = None
+        self._store._local.faulted = None
 
 
 class SqliteStore:
@@ -175,6 +170,9 @@ class SqliteStore:
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
         self._local = threading.local()
+        """Each thread's connection and caches. A forked worker starts with none (``_forked``):
+        checked once at the fork, not with a ``getpid`` on every call."""
+        os.register_at_fork(after_in_child=partial(_forked, weakref.ref(self)))
         self.clients = SqliteClients(self)
         self.faults = SqliteFaults(self)
         # Creates the file and the tables, or fails now; then closes, since a connection open in
@@ -207,27 +205,52 @@ class SqliteStore:
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection, opened in this process (a forked worker opens its own)."""
         local = self._local
-        if getattr(local, "pid", None) != os.getpid():
+        connection = getattr(local, "connection", None)
+        if connection is None:
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                          check_same_thread=True)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            local.connection, local.pid = connection, os.getpid()
-            local.data_version, local.versions = None, {}
-        return local.connection
+            local.connection = connection
+            local.data_version, local.versions, local.faulted = None, {}, None
+        return connection
 
-    def version(self, account: str) -> int:
+    def _fresh(self) -> threading.local:
+        """This thread's cached versions and faults, emptied if another connection has committed
+        since they were read: one ``PRAGMA data_version``, no table read."""
         connection = self._connection()
         local = self._local
         data_version = connection.execute("PRAGMA data_version").fetchone()[0]
         if data_version != local.data_version:
             local.data_version = data_version
             local.versions.clear()
+            local.faulted = None
+        return local
+
+    def version(self, account: str) -> int:
+        return self._version(self._fresh(), account)
+
+    def look(self, account: str, client: str) -> tuple[int, bool]:
+        """Both from one look at ``data_version``: the version read and the faults checked cost one
+        query together when nothing changed (two, each its own, before)."""
+        local = self._fresh()
+        return self._version(local, account), client in self._faulted(local)[1]
+
+    @staticmethod
+    def _version(local: threading.local, account: str) -> int:
         version = local.versions.get(account)
         if version is None:
-            row = connection.execute("SELECT version FROM accounts WHERE account = ?", (account,)).fetchone()
+            row = local.connection.execute("SELECT version FROM accounts WHERE account = ?", (account,)).fetchone()
             version = local.versions[account] = row[0] if row else 0
         return version
+
+    @staticmethod
+    def _faulted(local: threading.local) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+        """The (client, path) pairs with a fault armed, and the clients."""
+        if local.faulted is None:
+            pairs = frozenset(local.connection.execute("SELECT DISTINCT client, path FROM faults"))
+            local.faulted = (pairs, frozenset(client for client, _ in pairs))
+        return local.faulted
 
     def read(self, account: str, epoch: int, since: int) -> Snapshot:
         connection = self._connection()
@@ -303,9 +326,16 @@ class SqliteStore:
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
-        if connection is not None and self._local.pid == os.getpid():
+        if connection is not None:
             connection.close()
-            self._local.pid = None
+            del self._local.connection
+
+
+def _forked(store: weakref.ref[SqliteStore]) -> None:
+    """In a process just forked: its parent's connections are not its own (SQLite's locks are per
+    process), so each of its threads opens one."""
+    if (kept := store()) is not None:
+        kept._local = threading.local()
 
 
 JOURNAL_SCHEMA = """

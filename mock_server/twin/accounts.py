@@ -160,13 +160,21 @@ class Accounts:
         source = created_source(record)
         return _account(client_id, source, self._bases.get(source) or self._created_bases(source))
 
-    def view(self, client_id: str) -> View:
-        """The client's account as it is now: one version check, and a re-read only if it moved."""
+    def look(self, client_id: str) -> tuple[int, bool]:
+        """The version of the client's account and whether the client has a fault armed, in one
+        store call (the armed-fault step asks it; ``view`` then takes the version as it was)."""
+        return self._store().look(self.of(client_id).key, client_id)
+
+    def view(self, client_id: str, version: int | None = None) -> View:
+        """The client's account as it is now: one version check (none if ``version`` was read
+        already, by ``look``), and a re-read only if it moved."""
         account = self.of(client_id)
         current = self._views.recall(account.key)
         if current is None:  # not read by this worker yet (a created account), or not lately
             current = self._views.keep(account.key, _view(account, 0, 0, account.initial, ()))
-        if self.store is None or self.store.version(account.key) == current.version:
+        if self.store is None:
+            return current
+        if (self.store.version(account.key) if version is None else version) == current.version:
             return current
         snapshot = self.store.read(account.key, current.epoch, len(current.rows))
         if snapshot.since and snapshot.since == len(current.rows):  # the same epoch: only new entries

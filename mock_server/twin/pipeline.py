@@ -207,7 +207,9 @@ class PipelineFlask(Flask):
         return response
 
     def process_response(self, response: Response) -> Response:
-        if REQUEST_ID not in response.headers:  # the one 500 goes out as it is, even if a step broke
+        # The one 500 goes out as it is, even if a step broke; without steps (no --fault-rate), no
+        # search of the headers for it either.
+        if self._run_on_response and REQUEST_ID not in response.headers:
             for step in self._run_on_response:
                 response = step(response)
         return super().process_response(response)

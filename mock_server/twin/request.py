@@ -59,6 +59,9 @@ class RequestState:
     """The query parameters, validated against the spec."""
     body: Mapping[str, Any] | None = None
     """The JSON body of an operation that takes one, validated against its spec."""
+    version: int | None = None
+    """The version of the caller's account, read with the armed-fault check (one store call for
+    both); None: not read yet, the answer reads it."""
     step: str = ""
     """Once answered, the step that answered or raised (the journal's verdict reuses what the
     checks found, and runs those an earlier answer skipped)."""

@@ -33,4 +33,5 @@ class Resources:
     def answer(self, state: RequestState) -> Response:
         """A verified, authorized, validated request's answer, from its client's account."""
         handler = self._handlers[state.operation.operation_id]  # type: ignore[union-attr]
-        return handler(self._accounts.view(state.identity.client_id), state.params)  # type: ignore[union-attr,arg-type]
+        view = self._accounts.view(state.identity.client_id, state.version)  # type: ignore[union-attr]
+        return handler(view, state.params)  # type: ignore[arg-type]

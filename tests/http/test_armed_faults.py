@@ -62,6 +62,40 @@ def statuses(sandbox: InProcessMock, token: str | None, *paths: str) -> list[int
     return [sandbox.get(path, token).status_code for path in paths]
 
 
+
+def test_a_read_asks_the_store_once_for_its_account_version_and_its_faults():
+    """The armed-fault check and the account's version are one store call (``look``); a fault
+    armed is then taken, and the read after it is answered from the account as it is."""
+    from mock_server.state.memory import MemoryStore
+
+    calls: list[str] = []
+
+    class Counting(MemoryStore):
+        def look(self, account: str, client: str) -> tuple[int, bool]:
+            calls.append("look")
+            return MemoryStore.version(self, account), self.faults.any_armed(client)
+
+        def version(self, account: str) -> int:
+            calls.append("version")
+            return super().version(account)
+
+    from mock_server import create_app
+
+    mock = InProcessMock(app=create_app(Settings(token_secret=SECRET), store=Counting()))
+    token = mock.token()
+    calls.clear()
+    assert mock.get(BALANCES, token).status_code == 200
+    assert calls == ["look"]
+    arm(mock, token, path=BALANCES, status=503)
+    assert mock.post("/__sandbox/transactions", token, json={"type": "deposit", "currency": "ETH",
+                                                             "amount": "1"}).status_code == 201
+    calls.clear()
+    assert_envelope(mock.get(BALANCES, token), 503, "service_unavailable")
+    assert calls == ["look"]
+    answered = mock.get(BALANCES, token)
+    assert answered.status_code == 200 and "ETH" in answered.json["account"], answered.json
+    assert calls == ["look", "look"]
+
 def test_a_fault_fails_the_next_requests_as_prefer_would_then_the_real_answer_returns(sandbox, token):
     real, preferred = sandbox.get(HISTORY, token), sandbox.get(HISTORY, token, headers={"Prefer": "code=429"})
     fault = arm(sandbox, token, path=HISTORY, status=429, times=2)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,51 @@ def test_an_upstream_slower_than_the_timeout_is_a_504_in_time(server, token):
         (entry,) = journal(slow.url)
         assert entry["status"] == 504 and entry["headers"]["prefer"] == "delay=2000"
 
+
+
+class _KeepingAlive(BaseHTTPRequestHandler):
+    """An upstream that keeps connections open (werkzeug's closes each after one answer) and
+    notes the client port of every request; ``X-Answer: close`` closes the connection after the
+    answer, as an upstream may."""
+
+    protocol_version = "HTTP/1.1"
+    ports: list[int]
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.ports.append(self.client_address[1])
+        data = b'{"account": {}, "sub_accounts": {}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if self.headers.get("X-Answer") == "close":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_exchanges_share_a_kept_alive_connection_to_the_upstream():
+    """One connection carries exchange after exchange; one the upstream closes is not used again."""
+    ports: list[int] = []
+    handler = type("Noting", (_KeepingAlive,), {"ports": ports})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with proxy(f"http://127.0.0.1:{server.server_port}", "--quiet") as through, requests.Session() as client:
+            def get(**headers: str) -> int:
+                return client.get(f"{through.url}{BALANCES}", headers={**BEARER, **headers}, timeout=10).status_code
+
+            assert [get() for _ in range(10)] == [200] * 10
+            assert len(set(ports)) == 1, ports  # ten exchanges, one connection
+            assert get(**{"X-Answer": "close"}) == 200
+            assert [get() for _ in range(5)] == [200] * 5
+            assert ports[10] == ports[0] and len(set(ports[11:])) == 1 and ports[11] != ports[0], ports
+    finally:
+        server.shutdown()
+        server.server_close()
 
 # -- bodies byte for byte ----------------------------------------------------------------------------
 

@@ -173,6 +173,28 @@ def test_an_undocumented_answer_shows_no_item(contract):
     assert contract.observe("GET", "/nowhere/", 404, JSON, b"{}") == {}
 
 
+
+@pytest.mark.parametrize(("method", "status", "headers", "body"), [
+    ("GET", 200, JSON, page()),
+    ("GET", 200, JSON, page(total="1", history=[{"timestamp": 5}])),
+    ("GET", 200, {"Content-Type": "text/plain"}, b"{}"),
+    ("GET", 200, JSON, b"not json"),
+    ("DELETE", 405, {"Content-Type": "text/html"}, b"<h1>no</h1>"),
+    ("HEAD", 405, JSON, b""),
+    ("GET", 418, JSON, b"{}"),
+], ids=["as-documented", "broken-fields", "not-json-type", "not-json-body", "405-html", "head", "undocumented"])
+def test_problems_are_what_observe_finds_wrong_from_a_body_parsed_once(contract, method, status, headers, body):
+    parsed = []
+
+    def document():
+        parsed.append(body)
+        return json.loads(body)
+
+    found = contract.problems(method, HISTORY, status, headers, document)
+    assert found == {item: problem for item, problem in contract.observe(method, HISTORY, status, headers,
+                                                                          body).items() if problem is not None}
+    assert len(parsed) <= 1
+
 # -- the run report ------------------------------------------------------------------------------
 
 def test_a_run_report_credits_responses_to_the_running_rule_and_counts_holes(contract):

@@ -75,3 +75,87 @@ def test_a_default_that_costs_more_than_a_tenth_on_any_endpoint_misses_its_targe
              ("on", "history"): harness.Load(80.0, 1.0, 2.0, 0), ("off", "history"): harness.Load(100.0, 1.0, 2.0, 0)}
     verdict = harness.costs_at_most_10_percent("costs little", loads, "on", "off")
     assert verdict == ("costs little", False, "balances 0.95x, history 0.80x")
+
+
+def test_a_run_is_kept_as_json_and_the_next_one_shows_its_figures_beside_it(tmp_path):
+    from datetime import UTC, datetime
+
+    first = harness.Report()
+    first.figure("throughput: balances-mock, balances, requests/s", 10_000.0)
+    first.verdicts = [harness.Verdict("fast", True, "10,000/s")]
+    assert harness.previous_run(tmp_path) is None
+    harness.write_run(first, datetime(2026, 11, 25, 9, 41, tzinfo=UTC), tmp_path)
+    second = harness.Report()
+    second.figure("throughput: balances-mock, balances, requests/s", 8_000.0)
+    second.figure("a new figure", 0.25)
+    second.verdicts = [harness.Verdict("fast", False, "8,000/s")]
+    harness.write_run(second, datetime(2026, 11, 26, 9, 41, tzinfo=UTC), tmp_path)
+
+    previous = harness.previous_run(tmp_path)
+    assert previous["when"] == "2026-11-26 09:41 UTC" and previous["figures"]["a new figure"] == 0.25
+    section = "\n".join(harness.beside_previous(second, json_of(tmp_path, "2026-11-25T0941")))
+    assert "| throughput: balances-mock, balances, requests/s | 10,000 | 8,000 | 0.80x |" in section
+    assert "| a new figure |  | 0.25 |  |" in section
+    assert "- fast: missed now, met before" in section
+    assert "No previous run" in "\n".join(harness.beside_previous(second, None))
+
+
+def json_of(folder, name):
+    import json
+
+    return json.loads((folder / f"{name}.json").read_text())
+
+
+# -- the targets of issue 26, each verdict beside its figure ---------------------------------------
+
+def load(requests_per_second: float, p50_ms: float = 1.0, p99_ms: float = 2.0, errors: int = 0) -> harness.Load:
+    return harness.Load(requests_per_second, p50_ms, p99_ms, errors)
+
+
+def test_the_proxys_targets_are_its_share_of_the_direct_throughput_its_cpu_and_the_paced_p50_added():
+    from benchmarks import proxy
+
+    full = {(proxy.DIRECT, name): load(10_000) for name in harness.ENDPOINTS}
+    full |= {(proxy.PROXIED, "balances"): load(4_100), (proxy.PROXIED, "history"): load(3_900)}
+    paced = {(proxy.DIRECT, name): load(790, p50_ms=0.60) for name in harness.ENDPOINTS}
+    paced |= {(proxy.PROXIED, name): load(780, p50_ms=1.05) for name in harness.ENDPOINTS}
+    share, cpu, added = proxy.proxy_targets(full, paced, 0.25, 16)
+    assert (share.met, share.measured) == (False, "balances 0.41x, history 0.39x, 0 errors")
+    assert (cpu.met, cpu.measured) == (True, "0.250 ms")
+    assert (added.met, added.measured) == (True, "balances +0.45 ms, history +0.45 ms, 0 errors")
+    assert not proxy.proxy_targets(full, paced, 0.26, 16)[1].met
+
+
+def test_the_mock_with_everything_on_is_held_to_0_8x_the_ceiling_on_both_endpoints():
+    from benchmarks import throughput
+
+    results = {(throughput.MOCK, "balances"): load(8_000), (throughput.CEILING, "balances"): load(10_000),
+               (throughput.MOCK, "history"): load(7_900), (throughput.CEILING, "history"): load(10_000)}
+    ceiling = [verdict for verdict in throughput.throughput_targets(results) if "ceiling" in verdict.target]
+    assert [(verdict.met, verdict.measured) for verdict in ceiling] == [(True, "0.80x"), (False, "0.79x")]
+
+
+def test_the_sandbox_scaling_targets_bookings_with_many_accounts_reads_after_bookings_and_replicas():
+    from benchmarks import sandbox_scaling as scaling
+
+    bookings = {"SQLite": {1: load(1_000, p99_ms=5.0), 100: load(950), 10_000: load(920, p99_ms=6.0)},
+                "Redis": {1: load(1_000), 100: load(890), 10_000: load(1_000, errors=1)}}
+    sqlite, redis = scaling.accounts_targets(bookings)
+    assert (sqlite.met, sqlite.measured) == (True, "0.92x at worst; p99 5.00 ms with one, 6.00 ms with 10,000; "
+                                                   "0 errors")
+    assert not redis.met and redis.measured.startswith("0.89x at worst")
+
+    reads = {(label, name): load(1_000) for label in ("none", "1,000", "10,000") for name in harness.ENDPOINTS}
+    reads |= {("100,000", "balances"): load(900), ("100,000", "history"): load(950)}
+    verdict = scaling.booked_target(reads)
+    assert (verdict.met, verdict.measured) == (True, "balances 0.90x, history 0.95x, 0 errors")
+    reads[("100,000", "history")] = load(950, errors=2)
+    assert not scaling.booked_target(reads).met
+
+    replicas = {1: (10_000.0, 1_000.0, 0), 2: (9_000.0, 950.0, 0), 3: (8_500.0, 790.0, 0)}
+    verdict = scaling.replicas_target(replicas)
+    assert not verdict.met
+    assert verdict.measured == "2: reads 0.90x, bookings 0.95x; 3: reads 0.85x, bookings 0.79x; 0 errors"
+    replicas[3] = (8_500.0, 800.0, 0)
+    assert scaling.replicas_target(replicas).met
+    assert "| 3 | 8,500 | 0.85x | 800 | 0.80x | 0 |" in scaling.replicas_table(replicas)

@@ -5,16 +5,19 @@ which a read asks the workers to write what they hold (threads standing in for w
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 import zlib
 from typing import Any
 
 import orjson
+import pytest
 
 from mock_server.journal.batching import BatchWriter
 from mock_server.journal.journal import (
     Entries,
+    Journal,
     WorkerSlots,
     check_retries,
     format_time,
@@ -208,3 +211,71 @@ def test_a_read_does_not_wait_for_a_dead_worker_and_gives_up_on_a_stuck_one():
     assert dead != stuck
     assert slots.settle(timeout=5, own=stuck) is True  # the dead one is not waited for
     assert slots.claim(os.getpid()) == dead  # a worker started in its place takes its slot
+
+
+# -- a page read: only the page's entries made dicts --------------------------------------------
+
+class KeptChunks:
+    """A journal store holding given chunks (what ``Journal.page`` reads)."""
+
+    def __init__(self, lowest: int, chunks: list[Chunk]) -> None:
+        self.kept = (lowest, chunks)
+
+    def read(self, client_id: str) -> tuple[int, list[Chunk]]:
+        return self.kept
+
+
+def every_entry_page(client_id: str, lowest: int, chunks: list[Chunk], params: dict[str, Any]) -> dict[str, Any]:
+    """The page as it was read before: every entry a dict, retries checked over them all."""
+    entries = stored_entries(client_id, lowest, chunks)
+    check_retries(entries)
+    matching = [entry for entry in entries if matches(entry, params)]
+    limit, offset = params["limit"], params["offset"]
+    return {"total": len(matching), "limit": limit, "offset": offset, "latest": entries[-1]["seq"] if entries else 0,
+            "requests": [shown(entry) for entry in matching[offset:offset + limit]]}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_page_is_what_every_entry_made_a_dict_gave(seed):
+    rng = random.Random(seed)
+    entries = Entries()
+    answers = [(200, (("Content-Type", "application/json"),)), (404, ()),
+               (429, (("Retry-After", str(rng.choice([0, 1, 2]))),)),
+               (503, (("Retry-After", "Wed, 18 Nov 2026 11:06:41 GMT"),))]
+    kinds = [entries.kind(("GET", path, "", *entries.headers(ENVIRON), None, status, headers,
+                           ({"code": "x", "message": "m", "details": {}},) if broken else ()))
+             for path in ("/user/balances/", "/user/balances/history/")
+             for status, headers in (answers if seed % 3 else answers[:2]) for broken in (False, True)]
+    chunks, seq, arrival = [], 1, 1_795_000_000_000_000
+    for _ in range(rng.randint(0, 6)):
+        records = []
+        for _ in range(rng.randint(1, 40)):
+            arrival += rng.randint(0, 1_500_000)
+            records.append(("demo", arrival - rng.randint(0, 3000), rng.randint(0, 9999), rng.choice(kinds)))
+        _, count, blob = Entries.chunks(records)[0]
+        chunks.append(Chunk(seq, count, blob))
+        seq += count
+    rng.shuffle(chunks)  # workers write their chunks in any order
+    lowest = rng.randint(1, max(1, seq - 5))
+    journal = Journal(KeptChunks(lowest, chunks), None, batched=False)
+    for params in ({}, {"status": 429}, {"path": "/user/balances/", "valid": True}, {"since": seq // 2},
+                   {"method": "POST"}, {"valid": False, "since": 3}):
+        params = {"limit": rng.choice([1, 5, 100]), "offset": rng.choice([0, 0, 3, 50]), **params}
+        assert journal.page("demo", params) == every_entry_page("demo", lowest, chunks, params)
+
+
+def test_a_chunk_is_read_alike_whatever_its_kinds_hold_or_its_keys_order():
+    """Entries are parsed only for the chunks a page needs: they are found after the last
+    ``],"entries":`` of a chunk (a kind may hold that text, the numbers after it cannot)."""
+    entries = Entries()
+    tricky = {"code": "x", "message": "m", "details": {"a": [1], "entries": [2, "],\"entries\":[9]"]}}
+    kind = entries.kind(("GET", "/user/balances/", "", *entries.headers(ENVIRON), None, 400, (), (tricky,)))
+    plain = entries.kind(("GET", "/user/balances/", "", *entries.headers(ENVIRON), None, 200, (), ()))
+    records = [("demo", 1_795_000_000_000_000 + n, n, kind if n % 3 else plain) for n in range(10)]
+    _, count, blob = Entries.chunks(records)[0]
+    stored = orjson.loads(zlib.decompress(blob))
+    reordered = zlib.compress(orjson.dumps({"entries": stored["entries"], "kinds": stored["kinds"]}))
+    for chunk in (Chunk(1, count, blob), Chunk(1, count, reordered)):
+        journal = Journal(KeptChunks(3, [chunk]), None, batched=False)
+        for params in ({"limit": 4, "offset": 2}, {"limit": 100, "offset": 0, "valid": False}):
+            assert journal.page("demo", params) == every_entry_page("demo", 3, [chunk], params)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin
 
+import openapi_core.app
 import pytest
 import yaml
 from openapi_schema_validator import OAS31Validator
@@ -18,7 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mock_server.ledger.scenarios import SCENARIOS, length_refused
-from mock_server.spec import documented_responses
+from mock_server.spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_spec
 from mock_server.twin.validation import SpecValidator
 
 from ..support import SANDBOX_SPEC_PATH, SPEC_PATH
@@ -150,3 +152,18 @@ def test_an_app_cannot_start_on_a_broken_control_spec():
     broken = {**DOCUMENTS[SANDBOX], "paths": {"/__sandbox/clock": {"get": {"responses": "not an object"}}}}
     with pytest.raises(Exception, match="responses|not valid|is not of type"):
         SpecValidator(broken, base_uri=SANDBOX)
+
+
+def test_the_shipped_specs_are_not_checked_again_at_start(monkeypatch):
+    """The documents the package ships are checked by this file and test_spec.py; a server's
+    start does not spend a third of its CPU checking them again. Any other document still is
+    (the test above)."""
+    def checked(*args, **kwargs):
+        raise AssertionError("a shipped spec was checked against the OpenAPI schema at start")
+
+    monkeypatch.setattr(openapi_core.app, "validate", checked)
+    SpecValidator(load_spec(API_SPEC), base_uri=SPEC_PATH.as_uri())
+    SpecValidator(load_spec(SANDBOX_SPEC), base_uri=SANDBOX)
+    edited = {**load_spec(API_SPEC), "x-edited-by": f"test {uuid.uuid4()}"}  # never checked in this process
+    with pytest.raises(AssertionError, match="checked against the OpenAPI schema"):
+        SpecValidator(edited, base_uri=SPEC_PATH.as_uri())

@@ -73,6 +73,28 @@ def test_version_moves_on_every_change_and_only_then(store):
     assert store.read(ACCOUNT, 0, 0).version == store.version(ACCOUNT)
 
 
+
+def test_look_gives_the_version_and_whether_the_client_has_a_fault_in_one_call(store, tmp_path):
+    """What every read asks first. On SQLite a second connection (another worker) changes both,
+    and the first one's cached answer follows."""
+    from mock_server.state.records import Fault
+
+    assert store.look(ACCOUNT, "demo") == (0, False)
+    booked(store, deposit(1_000_000))
+    fault = store.faults.arm("demo", Fault("/user/balances/", None, 503, 1))
+    assert store.look(ACCOUNT, "demo") == (1, True)
+    assert store.look(ACCOUNT, "qa") == (1, False) and store.look(OTHER, "demo") == (0, True)
+    assert store.faults.take("demo", "GET", "/user/balances/").id == fault.id  # its last time
+    assert store.look(ACCOUNT, "demo") == (1, False)
+    if store.url.startswith("sqlite"):
+        other = open_store(store.url)
+        try:
+            other.faults.arm("qa", Fault("/user/balances/", None, 503, 1))
+            other.update(ACCOUNT, INITIAL, book(deposit(1), None))
+        finally:
+            other.close()
+        assert store.look(ACCOUNT, "qa") == (2, True)
+
 def test_read_since_returns_only_the_new_rows(store):
     first = [booked(store, deposit(n * 1_000_000)).entry for n in (1, 2, 3)]
     snapshot = store.read(ACCOUNT, 0, 0)
