@@ -348,10 +348,36 @@ def costs_at_most_10_percent(target: str, results: dict[tuple[str, str], Load], 
                    ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))
 
 
+KEPT_BELOW = "<!-- benchmarks/run.py writes everything above this line; what follows is written by hand and kept -->"
+"""The line in BENCHMARKS.md below which a run changes nothing: measurements made by hand
+(before and after a change, the container image) stay when the report above is rewritten."""
+
+
+class NotOurs(Exception):
+    """The markdown file exists but has no ``KEPT_BELOW`` line: rewriting it would lose what
+    someone wrote in it."""
+
+
+def kept_part(path: Path) -> str:
+    """What ``write_markdown`` keeps of ``path``: everything below ``KEPT_BELOW`` (nothing for a
+    file that is missing or empty). NotOurs for a file it would otherwise overwrite, so a run
+    can refuse before it spends its minutes measuring."""
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    if KEPT_BELOW not in text:
+        raise NotOurs(f"{path} has no line {KEPT_BELOW!r}: it was not written by benchmarks/run.py, and "
+                      "rewriting it would lose what is in it. Add that line above what should be kept "
+                      "(at the end to keep everything), or name another file.")
+    return text.split(KEPT_BELOW, 1)[1]
+
+
 def write_markdown(path: Path, report: list[str], commands: list[str], prism: list[str] | None,
                    when: datetime | None = None, beside: list[str] = ()) -> None:
     """BENCHMARKS.md: when, where and with what the report was made, the report, then the
-    figures beside the previous run's (``beside``)."""
+    figures beside the previous run's (``beside``); what the file holds below ``KEPT_BELOW``
+    is kept as it is."""
+    kept = kept_part(path)
     when = when or datetime.now(UTC)
     machine = _machine()
     versions = {
@@ -379,7 +405,8 @@ def write_markdown(path: Path, report: list[str], commands: list[str], prism: li
         *[f"- `{c}`" for c in commands],
         "",
     ]
-    path.write_text("\n".join(header + report + list(beside)) + "\n")
+    path.write_text("\n".join(header + report + list(beside)) + "\n\n" + KEPT_BELOW + (kept or "\n"),
+                    encoding="utf-8")
     print(f"wrote {path}")
 
 

@@ -51,9 +51,11 @@ from benchmarks import (  # noqa: E402
 )
 from benchmarks.harness import (  # noqa: E402
     Bench,
+    NotOurs,
     Report,
     Verdict,
     beside_previous,
+    kept_part,
     previous_run,
     require_wrk,
     write_markdown,
@@ -80,6 +82,11 @@ ONLY: dict[str, Part] = {"throughput": lambda bench, report: throughput.run(benc
 def main(duration: int, connections: int, scale: str, no_prism: bool, markdown: Path | None,
          only: str | None) -> None:
     # No docstring: click would show it in --help.
+    if markdown is not None:
+        try:
+            kept_part(markdown)  # refuse now, not after the minutes of measuring
+        except NotOurs as refusal:
+            raise click.UsageError(str(refusal)) from None
     if only != "container":  # the container part drives podman, not wrk
         require_wrk()
     if only and markdown:

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from . import rules
+from . import redaction, rules
 from .paths import is_token_request
 from .reproduce import curl
 from .rules import Rule
@@ -62,7 +62,8 @@ def _body(response: Any) -> Any:
 
 
 def _excerpt(response: Any) -> str:
-    text = getattr(response, "text", "") or ""
+    """The status and the start of the body, a credential in it (a token answer's) redacted."""
+    text = redaction.body(getattr(response, "text", "") or "") or ""
     return f"{response.status_code} {text[:200]!r}"
 
 
@@ -175,15 +176,6 @@ def total_is_constant(response: Any, totals: Iterable[Any]) -> None:
         raise violation(rules.TOTAL_CONSTANT, "one value", ", ".join(distinct), response)
 
 
-def empty_page(response: Any, page: Mapping[str, Any], total: int, rule: Rule) -> None:
-    """A 200 with no entries and ``total`` (past the end, or a filter that matches nothing)."""
-    if response.status_code != 200 or page.get("history") != [] or page.get("total") != total:
-        raise violation(rule,
-                        f"200, history [], total {total}",
-                        f"{response.status_code}, {len(page.get('history') or [])} entries, "
-                        f"total {page.get('total')!r}", response)
-
-
 # -- ordering and filters ----------------------------------------------------------------
 
 def newest_first(response: Any, entries: Sequence[Mapping]) -> None:
@@ -220,11 +212,15 @@ def same_response(first: Any, second: Any) -> None:
 
 
 def entries_match_filters(response: Any, entries: Sequence[Mapping], filters: Mapping[str, str]) -> None:
+    """Every entry has each filter's value; one that differs only in letter case breaks the
+    spec's decision that filters are case-sensitive (drift), not the documentation."""
     for i, entry in enumerate(entries):
         for key, value in filters.items():
-            if entry.get(key) != value:
-                raise violation(rules.FILTER_EXACT, f"every entry with {key}={value!r}",
-                                f"entry {i} has {key}={entry.get(key)!r}", response)
+            got = entry.get(key)
+            if got != value:
+                rule = (rules.FILTERS_CASE_SENSITIVE if isinstance(got, str) and got.casefold() == value.casefold()
+                        else rules.FILTER_EXACT)
+                raise violation(rule, f"every entry with {key}={value!r}", f"entry {i} has {key}={got!r}", response)
 
 
 def filter_finds_every_match(response: Any, page: Mapping[str, Any], filters: Mapping[str, str],
@@ -341,3 +337,131 @@ def error_code_is(response: Any, code: str, rule: Rule) -> None:
     got = body.get("error", {}).get("code") if isinstance(body.get("error"), dict) else body.get("error")
     if got != code:
         raise violation(rule, f"error code {code!r}", f"{got!r} ({_excerpt(response)})", response)
+
+
+# -- decided answers, and the promises they still hold -------------------------------------
+
+def unknown_path_answer(response: Any, path: str, method: str = "GET") -> None:
+    """An unknown path is 404 (RFC 9110); that the 404 is the API's JSON envelope is the spec's
+    decision (Django's own 404 page is HTML), so a body that is not is drift."""
+    status_is(response, [404], rules.UNKNOWN_PATH)
+    try:
+        error_body_is_the_envelope(response, path, method)
+    except ContractViolation as broken:
+        raise violation(rules.UNKNOWN_PATH_ENVELOPE, broken.expected, broken.got, response) from None
+
+
+def past_the_end(response: Any, total: int, offset: int) -> None:
+    """An offset past the end: 200 with an empty page is the spec's decision (drift otherwise);
+    a page it answers still holds what the documentation promises: its ``total`` is the total
+    of matching records, and it holds no entry."""
+    status_is(response, [200], rules.PAST_THE_END)
+    page = _body(response)
+    if not isinstance(page, dict):
+        return  # the conformance check reports a malformed page
+    if page.get("total") != total:
+        raise violation(rules.TOTAL_PAST_THE_END, f"total {total} (as on the first page)",
+                        f"total {page.get('total')!r} at offset {offset}", response)
+    if page.get("history"):
+        raise violation(rules.FULL_BUT_AT_THE_END, f"no entry past the end (total {total}, offset {offset})",
+                        f"{len(page['history'])} entries", response)
+
+
+def allowed_methods(response: Any) -> list[str]:
+    """The methods an ``Allow`` header lists, upper case, in its order."""
+    value = response.headers.get("Allow") or ""
+    return [method.strip().upper() for method in value.split(",") if method.strip()]
+
+
+def allow_is_true(response: Any, answers: Mapping[str, Any]) -> None:
+    """Each method ``Allow`` lists is served: ``answers`` maps each listed method that was tried
+    to its answer; none may be 405."""
+    for method, answer in answers.items():
+        if answer.status_code == 405:
+            raise violation(rules.ALLOW_IS_TRUE, f"{method} served, as Allow: {', '.join(allowed_methods(response))} "
+                            "claims", f"{method} answered 405", answer)
+
+
+def allow_lists(response: Any, method: str, rule: Rule) -> None:
+    """``Allow`` names ``method`` (the spec's decision ``rule`` rests on)."""
+    if method not in allowed_methods(response):
+        raise violation(rule, f"Allow naming {method}", f"Allow: {response.headers.get('Allow') or '(none)'}",
+                        response)
+
+
+def head_like_get(get: Any, head: Any) -> None:
+    """HEAD answered like GET (the spec's decision) and, answered, with GET's Content-Type and no
+    body (RFC 9110 §9.3.2)."""
+    status_is(head, [get.status_code], rules.HEAD_LIKE_GET)
+    if _content_type(head) != _content_type(get) or head.content:
+        raise violation(rules.HEAD_HAS_NO_BODY, f"no body, Content-Type {_content_type(get)} as GET's",
+                        f"{len(head.content)} bytes, Content-Type {_content_type(head) or '(none)'}", head)
+
+
+OPTIONS_FIELDS = {"name": str, "description": str, "renders": list, "parses": list}
+"""What Django REST framework's ``SimpleMetadata`` answers for a view without a serializer."""
+
+
+def options_metadata(response: Any) -> None:
+    """OPTIONS answered 200 with DRF's metadata: the spec's decision, drift otherwise."""
+    status_is(response, [200], rules.OPTIONS_METADATA)
+    body = _body(response)
+    wrong = [name for name, kind in OPTIONS_FIELDS.items() if not (isinstance(body, dict)
+                                                                    and isinstance(body.get(name), kind))]
+    if wrong:
+        raise violation(rules.OPTIONS_METADATA, "JSON with name, description (strings), renders, parses (lists)",
+                        f"missing or mistyped: {', '.join(wrong)} ({_excerpt(response)})", response)
+
+
+def redirected_to_slash(response: Any, path: str) -> str:
+    """A path without its slash: 301 to the path with it (the spec's decision). Returns the
+    Location, for the caller to follow."""
+    status_is(response, [301], rules.TRAILING_SLASH)
+    location = response.headers.get("Location") or ""
+    if not location.split("?", 1)[0].endswith(path + "/"):
+        raise violation(rules.TRAILING_SLASH, f"Location: .../{path.strip('/')}/", f"Location: {location or '(none)'}",
+                        response)
+    return location
+
+
+def bearer_realm(response: Any, realm: str = "api") -> None:
+    challenge = response.headers.get("WWW-Authenticate") or ""
+    if f'realm="{realm}"' not in challenge:
+        raise violation(rules.BEARER_REALM, f'Bearer realm="{realm}"', challenge or "(none)", response)
+
+
+def scope_is_true(token_answer: Any, scopes: set[str], balances: Any, history: Any) -> None:
+    """The ``scope`` a token answer reports is what the token does: the history opens with
+    ``read``, the balances with ``read`` and ``write``, and each is refused (403) without."""
+    expected = {"balances": 200 if {"read", "write"} <= scopes else 403, "history": 200 if "read" in scopes else 403}
+    for name, answer in (("balances", balances), ("history", history)):
+        if answer.status_code != expected[name]:
+            raise violation(rules.TOKEN_SCOPE_IS_TRUE,
+                            f"scope {' '.join(sorted(scopes)) or '(none)'}: the {name} answered {expected[name]}",
+                            f"{answer.status_code}", token_answer)
+
+
+def token_life(token_answer: Any, body: Mapping[str, Any], claims: Mapping[str, Any] | None) -> bool:
+    """``expires_in`` is the token's life where the token shows it (a JWT's ``exp - iat``).
+    Returns whether it could be seen."""
+    if not claims or not isinstance(claims.get("exp"), int) or not isinstance(claims.get("iat"), int):
+        return False
+    life = claims["exp"] - claims["iat"]
+    if not isinstance(body.get("expires_in"), int) or abs(body["expires_in"] - life) > 2:
+        raise violation(rules.TOKEN_LIFE, f"expires_in {life} (the token's exp - iat)",
+                        f"expires_in {body.get('expires_in')!r}", token_answer)
+    return True
+
+
+def retry_after_is_honourable(response: Any) -> None:
+    """A ``Retry-After`` is delay-seconds or an HTTP date (RFC 9110 §10.2.3): a retry can wait it."""
+    from email.utils import parsedate_to_datetime
+
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value or value.isdigit():
+        return
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        raise violation(rules.RETRY_AFTER_HONOURABLE, "Retry-After: <seconds> or <HTTP date>",
+                        f"Retry-After: {value}", response) from None

@@ -18,7 +18,8 @@ from urllib.parse import urljoin
 
 import requests
 
-from .checks import conforms
+from . import redaction
+from .checks import ContractViolation, conforms, retry_after_is_honourable
 from .paths import TOKEN_PATH
 
 REFRESH_MARGIN = 60
@@ -30,6 +31,11 @@ MAX_429_RETRIES = 5
 
 class BudgetExhausted(Exception):
     """The run has sent as many requests as it was allowed to."""
+
+
+class TokenUnavailable(RuntimeError):
+    """The token endpoint issued no token: the rules that need one cannot run (the token
+    endpoint's own tests say why)."""
 
 
 @dataclass(frozen=True)
@@ -66,19 +72,26 @@ class ContractClient:
     def url(self, path: str) -> str:
         return urljoin(self.base_url + "/", path.lstrip("/"))
 
-    def request(self, method: str, path: str, retry_429: bool = True, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, path: str, retry_429: bool = True, judged: bool = True,
+                **kwargs: Any) -> requests.Response:
         """Send a request of a rule. A response that breaks the spec where it documents
-        something (a header, a field) fails the rule here, before the rule reads it."""
+        something (a header, a field) fails the rule here, before the rule reads it; a
+        ``Retry-After`` a retry cannot honour fails it too. ``judged=False``: a fixture's
+        request, only observed (its items credited to the coverage matrix): what it reads is
+        judged by the rule about it, not by every rule that needs it."""
         response = self.session.request(method, self.url(path), retry_429=retry_429, **kwargs)
-        conforms(response, getattr(response, "contract_problems", ()))
+        if judged:
+            conforms(response, getattr(response, "contract_problems", ()))
+            if response.status_code in (429, 503):
+                retry_after_is_honourable(response)
         return response
 
     def get(self, path: str, token: str | None = None, params: Mapping[str, Any] | None = None,
-            headers: Mapping[str, str] | None = None) -> requests.Response:
+            headers: Mapping[str, str] | None = None, judged: bool = True) -> requests.Response:
         sent_headers = dict(headers or {})
         if token is not None:
             sent_headers["Authorization"] = f"Bearer {token}"
-        return self.request("GET", path, params=params, headers=sent_headers)
+        return self.request("GET", path, judged=judged, params=params, headers=sent_headers)
 
     def count(self) -> None:
         with self._lock:
@@ -104,10 +117,18 @@ class _BudgetedSession(requests.Session):
             response = super().request(method, url, *args, **kwargs)
             if self._owner.observer is not None:
                 response.contract_problems = self._owner.observer(response)  # type: ignore[attr-defined]
-            if response.status_code != 429 or not retry_429:
-                return response
+            if response.status_code != 429 or not retry_429 or not _honourable(response):
+                return response  # a Retry-After no retry can honour: the rule that sent it is told
             self._owner._sleep(_retry_after(response))
         return response
+
+
+def _honourable(response: requests.Response) -> bool:
+    try:
+        retry_after_is_honourable(response)
+    except ContractViolation:
+        return False
+    return True
 
 
 def _retry_after(response: requests.Response) -> float:
@@ -137,14 +158,23 @@ class TokenSource:
             return self._token
 
     def _fetch(self) -> tuple[str, float]:
+        """Any token the endpoint issues: how its answer keeps the contract (headers, fields) is
+        judged by the token endpoint's own rules, so one broken item there fails them alone."""
         response = self._client.request(
-            "POST", TOKEN_PATH, data={"grant_type": "client_credentials"},
+            "POST", TOKEN_PATH, judged=False, data={"grant_type": "client_credentials"},
             auth=(self._credentials.client_id or "", self._credentials.client_secret or ""))
         try:
             body = response.json()
-            return str(body["access_token"]), float(body.get("expires_in", 3600))
-        except (ValueError, KeyError, TypeError):
-            raise RuntimeError(
+            token = body["access_token"]
+            if not isinstance(token, str) or not token:
+                raise TypeError("no access_token")
+            try:
+                lifetime = float(body.get("expires_in", 3600))
+            except (TypeError, ValueError):
+                lifetime = 3600.0  # a broken expires_in is the token rules' business
+            return token, lifetime
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise TokenUnavailable(
                 f"Could not obtain a token for client {self._credentials.client_id!r}: POST {TOKEN_PATH} "
-                f"answered {response.status_code} {response.text[:300]!r}. Check the credentials "
-                "(--client-id/--client-secret or BALANCES_CLIENT_ID/BALANCES_CLIENT_SECRET).") from None
+                f"answered {response.status_code} {(redaction.body(response.text) or '')[:300]!r}. Check the "
+                "credentials (--client-id/--client-secret or BALANCES_CLIENT_ID/BALANCES_CLIENT_SECRET).") from None

@@ -101,9 +101,11 @@ class Contract:
         return list(self._responses.values())
 
     def documented(self, method: str, path: str, status: int | str) -> DocumentedResponse | None:
-        """What the spec documents for this answer; a method the path lacks gets the path's 405."""
+        """What the spec documents for this answer; a method the path lacks gets the path's
+        refusals (its 405, 401, ...), never its successes: a 2xx to HEAD or OPTIONS is the spec's
+        decision (``head-like-get``, ``options-metadata``), held by rules of its own."""
         response = self._responses.get((method.upper(), path, str(status)))
-        if response is None and self.operation(method, path) is None:
+        if response is None and self.operation(method, path) is None and not str(status).startswith("2"):
             response = next((r for (_, p, s), r in self._responses.items() if p == path and s == str(status)), None)
         return response
 

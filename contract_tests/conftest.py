@@ -25,7 +25,7 @@ import yaml
 
 from . import checks, rules, summary
 from .checks import ContractViolation
-from .client import BudgetExhausted, ContractClient, Credentials, TokenSource
+from .client import BudgetExhausted, ContractClient, Credentials, TokenSource, TokenUnavailable
 from .conformance import Contract
 from .options import OPTIONS, Option
 from .run_report import Finding, RunReport
@@ -117,7 +117,8 @@ def _run_report(settings: ContractSettings) -> RunReport:
     if unknown:
         raise pytest.UsageError(f"{settings.spec_path} lists no decision {', '.join(unknown)} under x-decisions, "
                                 "but rules of the suite rest on them")
-    return RunReport(Contract(spec), settings.base_url, strict=settings.strict, settings={
+    return RunReport(Contract(spec), settings.base_url, strict=settings.strict, decisions=rules.decisions(spec),
+                     settings={
         "seed": settings.seed, "examples": settings.examples, "max_requests": settings.max_requests,
         "window": settings.window, "spec": str(settings.spec_path)})
 
@@ -144,8 +145,10 @@ def _rule_name(nodeid: str) -> str:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    """The verdict of one test: a spent request budget skips (it is no contract failure); a
-    broken decision is drift, which passes unless strict; anything else that fails is a break."""
+    """The verdict of one test: a spent request budget skips (it is no contract failure), and so
+    does a rule that needs a token when none was issued (the token endpoint's own rules fail for
+    that, once); a broken decision is drift, which passes unless strict; anything else that
+    fails is a break."""
     outcome = yield
     report = outcome.get_result()
     run = item.config.stash.get(REPORT_KEY, None)
@@ -155,6 +158,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if call.excinfo is not None and call.excinfo.errisinstance(BudgetExhausted):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
+    elif call.excinfo is not None and call.excinfo.errisinstance(TokenUnavailable):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0,
+                           f"Skipped: no token was issued, so this rule could not run ({call.excinfo.value}); "
+                           "the token endpoint's own rules say what is wrong")
     elif call.excinfo is not None and report.failed:
         findings = _findings(test, call.excinfo.value)
         for finding in findings:
@@ -281,37 +289,59 @@ def client_credentials(settings: ContractSettings) -> Credentials:
 
 @pytest.fixture
 def history(client: ContractClient, token: str, settings: ContractSettings) -> Callable[..., Any]:
-    """``history(limit=, offset=, **filters)`` -> (response, page) for one page."""
+    """``history(limit=, offset=, **filters)`` -> (response, page) for one page. Read, not
+    judged: how a page keeps the spec's schema is the rules' that request pages themselves
+    (``test_default_page_is_limit_20_offset_0``, the schema test), so one broken field fails
+    them, not every rule that reads the history."""
 
     def page(**query: Any) -> tuple[Any, dict]:
-        response = client.get(HISTORY, token, params=query)
+        response = client.get(HISTORY, token, params=query, judged=False)
         checks.status_is(response, [200], rules.VALID_HISTORY_REQUEST)
         return response, response.json()
 
     return page
 
 
-@pytest.fixture
-def walk(history: Callable[..., Any], settings: ContractSettings) -> Callable[..., Any]:
+class Walk:
     """``walk(limit, window=None, **filters)`` -> (entries, totals, last response): the newest
-    ``window`` entries (at most ``--window``), page by page. Every page must be full but the
-    last, and the walk must collect ``total`` entries (or the window's worth): a short page is
-    never taken for the end."""
+    ``window`` entries (at most ``--window``), page by page. A short page is never taken for the
+    end: the walk stops at the first one, and a page that is short but not the last, or a walk
+    that collects less than ``total`` (or the window's worth), is kept in ``problems``. Only the
+    paging rules raise them (``judge``): every other rule reads through the walk, and one broken
+    page fails the rule about pages, not every rule that reads them."""
 
-    def run(limit: int, window: int | None = None, **filters: Any) -> tuple[list[dict], list[int], Any]:
-        window = min(window or settings.window, settings.window)
+    def __init__(self, history: Callable[..., Any], settings: ContractSettings) -> None:
+        self._history, self._settings = history, settings
+        self.problems: list[ContractViolation] = []
+
+    def __call__(self, limit: int, window: int | None = None, **filters: Any) -> tuple[list[dict], list[int], Any]:
+        window = min(window or self._settings.window, self._settings.window)
         entries: list[dict] = []
         totals: list[int] = []
         offset, response = 0, None
         while len(entries) < window:
-            response, page = history(limit=limit, offset=offset, **filters)
-            checks.page_size_is_bounded(response, page, limit, offset)
+            response, page = self._history(limit=limit, offset=offset, **filters)
+            self._kept(checks.page_size_is_bounded, response, page, limit, offset)
             totals.append(page["total"])
             entries += page["history"]
             if len(page["history"]) < limit:
                 break
             offset += limit
-        checks.walk_reaches_total(response, min(len(entries), window), totals[0], window)
+        self._kept(checks.walk_reaches_total, response, min(len(entries), window), totals[0], window)
         return entries[:window], totals, response
 
-    return run
+    def _kept(self, check: Callable[..., None], *args: Any) -> None:
+        try:
+            check(*args)
+        except ContractViolation as problem:
+            self.problems.append(problem)
+
+    def judge(self) -> None:
+        """Raise the first page problem the walks of this rule met."""
+        if self.problems:
+            raise self.problems[0]
+
+
+@pytest.fixture
+def walk(history: Callable[..., Any], settings: ContractSettings) -> Walk:
+    return Walk(history, settings)

@@ -21,6 +21,11 @@ from .paths import TOKEN_PATH
 
 PHASES = ["examples", "coverage", "fuzzing"]
 """Stateful testing needs links between operations, which neither spec has."""
+UNEXPECTED_METHODS = {"get", "post", "put", "patch", "delete"}
+"""The methods schemathesis tries on a path that lacks them: only those a client of an API may
+send, which the API's own code answers. ``TRACE``, ``QUERY`` and the like are often answered by
+a front end (nginx, a load balancer) in its own format, which is no verdict on the API; HEAD and
+OPTIONS are decisions of the spec, checked by rules of their own."""
 
 
 @schemathesis.check
@@ -50,6 +55,7 @@ def configured(schema: Any, base_url: str, tokens: TokenSource, seed: int, examp
     schema.config.update(base_url=base_url)
     schema.config.seed = seed
     schema.config.phases.update(phases=PHASES)
+    schema.config.phases.coverage.unexpected_methods = set(UNEXPECTED_METHODS)
     schema.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         max_examples=examples,

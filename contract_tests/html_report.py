@@ -93,6 +93,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         _findings("drift", "Drift: where this server differs from the mock's assumptions", report["drift"],
                   "No drift: on every decision the suite checked, this server behaves as the mock assumes.",
                   drift=True),
+        _decisions(report.get("decisions", [])),
         _skipped(report["skipped"]),
         _coverage(report["coverage"]),
         _timings(report["timings"]),
@@ -220,6 +221,24 @@ def _findings(anchor: str, title: str, findings: Sequence[Mapping[str, Any]], em
         ]
     lines.append("</section>")
     return "\n".join(lines)
+
+
+def _decisions(decisions: Sequence[Mapping[str, Any]]) -> str:
+    """Each decision of the spec, its verdict and check, and the documented promises its check
+    still holds inside the decided answer (and the documented items they hold)."""
+    title = f"Decisions of the spec ({len(decisions)})"
+    if not decisions:
+        return _section("decisions", title, '<p class="empty">The spec lists no decision.</p>')
+    rows = []
+    for row in decisions:
+        promises = "<br>".join(
+            f"{'BROKEN: ' if p.get('broken') else ''}{_text(p.get('rule'))} [{_text(p.get('basis'))}]"
+            + (f" ({_text(', '.join(p.get('items') or []))})" if p.get("items") else "")
+            for p in row.get("promises", [])) or _text(None)
+        rows.append((_code(row.get("id")), _text(row.get("verdict")), _text(row.get("decision")),
+                     _code(row.get("check")), promises))
+    return _section("decisions", title, _table(("Decision", "Verdict", "What the spec decided", "Check",
+                                                "Promises its check still holds"), rows))
 
 
 def _skipped(skipped: Sequence[Mapping[str, Any]]) -> str:

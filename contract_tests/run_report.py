@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .conformance import Contract, Item
-from .rules import BREAK, DRIFT, Rule
+from .rules import BREAK, DRIFT, Decision, Rule, promises_within
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class RunReport:
     base_url: str
     settings: dict[str, Any]
     strict: bool = False
+    decisions: list[Decision] = field(default_factory=list)
+    """The spec's decisions (``x-decisions``), each with the check that holds it."""
     current: str = "(setup)"
     findings: list[Finding] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -103,6 +105,26 @@ class RunReport:
     def holes(self) -> list[Item]:
         return [item for item in self.contract.items if not self._coverage.get(item)]
 
+    def decision_verdicts(self) -> list[dict[str, Any]]:
+        """Each decision of the spec, its check, and what the run found: ``held`` (its check ran
+        and nothing drifted from it), ``drift``, ``not run`` (its check was deselected or
+        skipped); with the documentation's promises its check holds inside the decided answer,
+        and how they fared (a break among them fails the run whatever the decision's verdict)."""
+        rows = []
+        for decision in self.decisions:
+            check = decision.check or ""
+            ran = [outcome for test, outcome in self.outcomes.items()
+                   if check and (test == check or test.startswith(check + "["))]
+            drifted = [f for f in self.drift if f.decision == decision.id]
+            verdict = ("drift" if drifted else "not run" if not ran or all(o == "skipped" for o in ran)
+                       else "held")
+            promises = promises_within(decision.id)
+            broken = {f.rule for f in self.breaks if check and f.test.split("[", 1)[0] == check}
+            rows.append({"id": decision.id, "decision": decision.text, "check": check, "verdict": verdict,
+                         "promises": [{"rule": rule.text, "basis": rule.basis, "items": list(rule.holds),
+                                       "broken": rule.text in broken} for rule in promises]})
+        return rows
+
     @property
     def verdict(self) -> str:
         return "fail" if self.breaks or (self.strict and self.drift) else "pass"
@@ -123,6 +145,7 @@ class RunReport:
             "breaks": [asdict(f) for f in self.breaks],
             "drift": [asdict(f) for f in self.drift],
             "skipped": list(self.skipped),
+            "decisions": self.decision_verdicts(),
             "coverage": {
                 "reached": len(items) - len(self.holes),
                 "total": len(items),

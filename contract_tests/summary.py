@@ -1,6 +1,6 @@
 """The end of a run on the terminal: the verdict, what broke, where the server drifts from the
-mock's decisions (each with the curl that shows it), the rules that checked nothing and why,
-and the documented items no rule reached."""
+mock's decisions (each with the curl that shows it), every decision of the spec with its check
+and verdict, the rules that checked nothing and why, and the documented items no rule reached."""
 
 from __future__ import annotations
 
@@ -16,6 +16,16 @@ def write(terminal: Any, run: RunReport) -> None:
             _finding(terminal, finding)
         if not run.strict:
             terminal.write_line("Drift does not fail the run; --strict (or --contract-strict) makes it fail.")
+    decisions = run.decision_verdicts()
+    if decisions:
+        terminal.section("the spec's decisions (x-decisions): verdict, and the check that holds each", sep="-")
+        for row in decisions:
+            terminal.write_line(f"{row['verdict']:>8}  {row['id']}  ({row['check'] or 'no check'})",
+                                yellow=row["verdict"] == "drift")
+            for promise in row["promises"]:
+                items = f": {', '.join(promise['items'])}" if promise["items"] else ""
+                state = "BROKEN" if promise["broken"] else "promise"
+                terminal.write_line(f"          {state} [{promise['basis']}] {promise['rule']}{items}")
     if run.skipped:
         terminal.section("rules that checked nothing", sep="-")
         for skip in run.skipped:

@@ -29,6 +29,7 @@ from mock_server.state import Store, open_journal, open_store
 from mock_server.twin.accounts import Accounts
 from mock_server.twin.auth import BearerAuth, TokenService, token_view
 from mock_server.twin.faults import Faults
+from mock_server.twin.methods import options_view, served_methods, view_metadata
 from mock_server.twin.pipeline import PipelineFlask, Route, request_steps, response_steps, routing
 from mock_server.twin.rate_limits import RateLimit
 from mock_server.twin.registry import ClientRegistry
@@ -73,11 +74,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     documented = documented_responses(spec)
     armed = None
     resources = Resources(accounts)
-    routes = {"obtainToken": Route(TOKEN_PATH, ("POST",), None, token_view(tokens, validator, TOKEN_PATH))}
+    token_methods = served_methods("POST")
+    routes = {"obtainToken": Route(TOKEN_PATH, token_methods, None, token_view(tokens, validator, TOKEN_PATH),
+                                   options_view(token_methods, None), append_slash=True)}
     validators = {}
     for operation in secured_operations(spec):
-        routes[operation.operation_id] = Route(operation.path, (operation.method.upper(),), operation,
-                                               resources.answer)
+        methods = served_methods(operation.method)
+        metadata = view_metadata(spec["paths"][operation.path][operation.method])
+        routes[operation.operation_id] = Route(operation.path, methods, operation, resources.answer,
+                                               options_view(methods, metadata), append_slash=True)
         validators[operation.operation_id] = validator
     sandbox_operations = []
     if state is not None:

@@ -64,6 +64,16 @@ class TokenError(Exception):
         self.headers = dict(headers or {})
 
 
+HTTP_METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+"""The order of Django's ``View.http_method_names``, in which Django and DRF list ``Allow``."""
+
+
+def allow(methods: Iterable[str]) -> list[str]:
+    """``methods`` in the order an ``Allow`` header lists them (Django's; unknown ones last)."""
+    upper = {method.upper() for method in methods}
+    return [m for m in HTTP_METHOD_ORDER if m in upper] + sorted(upper - set(HTTP_METHOD_ORDER))
+
+
 def not_found(path: str, did_you_mean: str | None = None) -> ApiError:
     """404 for a path the API does not have; ``did_you_mean`` names the one it has."""
     if did_you_mean:
@@ -104,7 +114,7 @@ def http_error(error: HTTPException, method: str, path: str) -> ApiError:
     if status == 404:
         return not_found(path)
     if isinstance(error, MethodNotAllowed):
-        allowed = sorted(error.valid_methods or ())
+        allowed = allow(error.valid_methods or ())
         return ApiError(405, "method_not_allowed", f"Method {method} is not allowed on {path}.",
                         {"allowed_methods": allowed}, {"Allow": ", ".join(allowed)})
     code = "invalid_request" if status == 400 else (error.name or "error").lower().replace(" ", "_")

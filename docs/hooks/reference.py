@@ -228,10 +228,13 @@ def render_decisions() -> str:
                 shaped.setdefault(decision, []).append(f"`{parameter['name']}` of `{method.upper()} {path}`")
     out = ["## What the contract suite checks, by id", "",
            "*From `x-decisions` in [`spec/openapi.yaml`](../../spec/openapi.yaml). A rule resting on one of these "
-           "reports a server that answers otherwise as drift, not a break.*", "",
-           "| id | decision | shapes |", "|---|---|---|"]
-    for decision, text in api.document["x-decisions"].items():
-        out.append(f"| `{decision}` | {_one_line(text)} | {', '.join(shaped.get(decision, [])) or '—'} |")
+           "reports a server that answers otherwise as drift, not a break. "
+           "The check is the contract suite's test that holds an implementation to the decision "
+           "(`balances-mock contract --strict` fails a server that decides otherwise).*", "",
+           "| id | decision | check | shapes |", "|---|---|---|---|"]
+    for decision, entry in api.document["x-decisions"].items():
+        out.append(f"| `{decision}` | {_one_line(entry['decision'])} | `{entry['check']}` | "
+                   f"{', '.join(shaped.get(decision, [])) or '—'} |")
     out += ["", "## The API, in full", "",
             "*From the description of [`spec/openapi.yaml`](../../spec/openapi.yaml).*", "",
             _section(api.document["info"]["description"], "Decisions taken where the public documentation is silent"),

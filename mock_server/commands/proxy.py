@@ -32,8 +32,12 @@ DEFAULT_JOURNAL_SIZE = 100_000
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CA certificates (PEM) to verify a TLS upstream with, instead of the system's.")
 @click.option("--insecure", is_flag=True, help="Do not verify the upstream's TLS certificate.")
-@click.option("--annotate", is_flag=True, help="Add X-Contract-Violations: N to every answer that broke a rule.")
+@click.option("--annotate", is_flag=True, help="Add X-Contract-Violations: N to every answer that broke a rule "
+                   "(X-Contract-Drift: N for drift).")
 @click.option("--fail-on-violation", is_flag=True, help="Exit 1 on stop if any exchange broke a rule.")
+@click.option("--strict", is_flag=True,
+              help="With --fail-on-violation, drift fails too: an answer that takes a decision of the spec "
+                   "another way (reported apart, and passing, without it).")
 @click.option("--junitxml", type=click.Path(dir_okay=False, path_type=Path),
               help="On stop, write the summary as a JUnit XML report (one test case per rule).")
 @click.option("--journal-size", default=DEFAULT_JOURNAL_SIZE, show_default=True, type=click.IntRange(1, 10_000_000),
@@ -41,12 +45,14 @@ DEFAULT_JOURNAL_SIZE = 100_000
 @click.option("--quiet", is_flag=True, help="No access log line per request (violations are still logged).")
 def proxy_command(target_url: str, host: str, port: int, workers: int, threads: int, timeout: float,
                   ca_bundle: Path | None, insecure: bool, annotate: bool, fail_on_violation: bool,
-                  junitxml: Path | None, journal_size: int, quiet: bool) -> None:
+                  strict: bool, junitxml: Path | None, journal_size: int, quiet: bool) -> None:
     """Pass every request on to TARGET_URL unchanged, and check both sides against the contract.
 
     Each violation is logged on one line (rule, expected, got, and a curl that repeats the
-    request, secrets redacted) and kept in the journal at GET /__proxy/requests. On Ctrl-C or
-    SIGTERM it prints a summary; with --fail-on-violation it exits 1 if anything broke a rule.
+    request, secrets redacted) and kept in the journal at GET /__proxy/requests. An answer that
+    differs only in a decision of the spec (where the documentation is silent) is drift, logged,
+    counted and reported apart. On Ctrl-C or SIGTERM it prints a summary; with
+    --fail-on-violation it exits 1 if anything broke a rule (drift too with --strict).
     """
     parts = urlsplit(target_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -75,9 +81,9 @@ def proxy_command(target_url: str, host: str, port: int, workers: int, threads: 
         shutil.rmtree(folder, ignore_errors=True)
     _print_summary(seen)
     if junitxml is not None:
-        _write_junit(seen, junitxml, target_url)
+        _write_junit(seen, junitxml, target_url, strict)
         click.echo(f"JUnit report written to {junitxml}")
-    if fail_on_violation and seen["with_violations"]:
+    if fail_on_violation and (seen["with_violations"] or (strict and seen["with_drift"])):
         sys.exit(1)
 
 
@@ -96,13 +102,21 @@ def _print_summary(seen: dict[str, Any]) -> None:
                   f" (counted over the last {seen['kept']} kept: raise --journal-size)"))
     for rule, found in seen["violations"].items():
         click.echo(f"  {found['count']:>6}  {rule}  [{found['basis']}]")
+    if seen["drift"]:
+        click.echo(f"  drift: {seen['with_drift']} answered a decision of the spec another way "
+                   "(not a broken contract; fails only with --strict)")
+        for rule, found in seen["drift"].items():
+            click.echo(f"  {found['count']:>6}  {rule}  [{found['basis']}]")
 
 
-def _write_junit(seen: dict[str, Any], path: Path, target: str) -> None:
-    """One test case per rule broken (a failure with its count and an example), and one that
-    passes when every exchange kept the contract."""
-    suite = ET.Element("testsuite", name="balances-mock proxy", tests=str(len(seen["violations"]) or 1),
-                       failures=str(len(seen["violations"])), errors="0", skipped="0")
+def _write_junit(seen: dict[str, Any], path: Path, target: str, strict: bool = False) -> None:
+    """One test case per rule broken (a failure with its count and an example), one per decision
+    taken another way (drift: a passing case with a ``drift`` property, a failure with
+    ``strict``), and one that passes when every exchange kept the contract."""
+    drift = seen.get("drift", {})
+    failures = len(seen["violations"]) + (len(drift) if strict else 0)
+    suite = ET.Element("testsuite", name="balances-mock proxy", tests=str(len(seen["violations"]) + len(drift) or 1),
+                       failures=str(failures), errors="0", skipped="0")
     ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=target)
     if not seen["violations"]:
         ET.SubElement(suite, "testcase", classname="contract", name="every exchange kept the contract")
@@ -110,6 +124,12 @@ def _write_junit(seen: dict[str, Any], path: Path, target: str) -> None:
         case = ET.SubElement(suite, "testcase", classname="contract", name=rule)
         failure = ET.SubElement(case, "failure", message=f"{found['count']} exchanges broke: {rule}")
         failure.text = f"basis: {found['basis']}\nexample: {found['example']}"
+    for rule, found in drift.items():
+        case = ET.SubElement(suite, "testcase", classname="contract.drift", name=rule)
+        detail = f"{found['count']} exchanges took a decision of the spec another way: {rule} [{found['basis']}]"
+        ET.SubElement(ET.SubElement(case, "properties"), "property", name="drift", value=detail)
+        if strict:
+            ET.SubElement(case, "failure", message=detail).text = f"example: {found['example']}"
     tree = ET.ElementTree(ET.Element("testsuites"))
     tree.getroot().append(suite)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from typing import Any
 
 from contract_tests import redaction
 from contract_tests.reproduce import curl_command
+from contract_tests.rules import DRIFT
 from mock_server.errors import envelope, guarded
 from mock_server.journal.journal import Journal, stored_entries
 from mock_server.proxy import upstream as transport
@@ -110,7 +111,11 @@ class Proxy:
             for violation in violations:
                 self._report(violation.line(reproduce))
             if self.options.annotate:
-                response_headers.append(("X-Contract-Violations", str(len(violations))))
+                drift = sum(1 for violation in violations if violation.kind == DRIFT)
+                if len(violations) > drift:
+                    response_headers.append(("X-Contract-Violations", str(len(violations) - drift)))
+                if drift:
+                    response_headers.append(("X-Contract-Drift", str(drift)))
         self._keep(environ, arrival, started, body, status, response_headers, violations)
         start_response(f"{status} {upstream.reason}", response_headers)
         if whole:
@@ -170,20 +175,28 @@ class Proxy:
 
 
 def summary(journal: Journal) -> dict[str, Any]:
-    """What the proxy saw, from its journal: requests, and violations by rule (counted over the
-    exchanges the journal still keeps)."""
+    """What the proxy saw, from its journal: requests, the broken rules and the drift (decisions
+    of the spec an answer took another way) by rule, each counted apart over the exchanges the
+    journal still keeps."""
     entries = stored_entries(JOURNAL_CLIENT, *journal.store.read(JOURNAL_CLIENT))
-    by_rule: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, dict[str, Any]]] = {"violation": {}, "drift": {}}
     for entry in entries:
         for violation in entry["violations"]:
-            key = f"{violation['code'].split('_')[0]}: {violation['message']}"
-            found = by_rule.setdefault(key, {"count": 0, "basis": violation["details"].get("basis"),
-                                             "example": violation["details"]})
-            found["count"] += 1
+            side, _, kind = violation["code"].partition("_")
+            key = f"{side}: {violation['message']}"
+            rule = found["drift" if kind == "drift" else "violation"].setdefault(
+                key, {"count": 0, "basis": violation["details"].get("basis"), "example": violation["details"]})
+            rule["count"] += 1
     requests = entries[-1]["seq"] if entries else 0
+
+    def broke(entry: dict[str, Any], kind: str) -> bool:
+        return any(v["code"].endswith(f"_{kind}") for v in entry["violations"])
+
     return {"requests": requests, "kept": len(entries),
-            "with_violations": sum(1 for entry in entries if entry["violations"]),
-            "violations": dict(sorted(by_rule.items(), key=lambda kv: -kv[1]["count"]))}
+            "with_violations": sum(1 for entry in entries if broke(entry, "violation")),
+            "with_drift": sum(1 for entry in entries if broke(entry, "drift")),
+            "violations": dict(sorted(found["violation"].items(), key=lambda kv: -kv[1]["count"])),
+            "drift": dict(sorted(found["drift"].items(), key=lambda kv: -kv[1]["count"]))}
 
 
 def _request_headers(environ: Mapping[str, Any]) -> dict[str, str]:

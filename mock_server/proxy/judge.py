@@ -1,13 +1,15 @@
 """The contract's verdict on one exchange the proxy passed on: the request the client sent,
 and the answer the upstream gave, each against the spec.
 
-The request is held to the spec as the mock would hold it (path, method, the auth header's
-shape, parameters, the token form), without refusing anything. The answer is held to what the
-contract suite checks of a single response: the documented status, headers and fields
-(``contract_tests.conformance``), the error envelope, and the page rules that need no second
-request (``contract_tests.checks``). One place each: the proxy writes no rule of its own but
-the two that join a request to its answer (a refused request must not be answered 2xx, and no
-request is answered 5xx).
+The request is held to what the documentation asks of a client (path, method, the auth
+header's shape, parameter types, the token form), without refusing anything. The answer is held
+to what the contract suite checks of a single response: the documented status, headers and
+fields (``contract_tests.conformance``), the error envelope, and the page rules that need no
+second request (``contract_tests.checks``). Every rule is the suite's (``contract_tests.rules``,
+one catalogue): a rule resting on a decision of the spec is **drift**, kept and counted apart
+from breaks. A decision about what the server answers (a 301 for a missing slash, HEAD and
+OPTIONS, how an out-of-range or empty parameter is refused) never makes the client's request a
+violation; an answer that takes it another way is drift.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import parse_qsl
 
 from contract_tests import checks, rules
 from contract_tests.checks import ContractViolation
@@ -28,32 +31,39 @@ from mock_server.twin.decoding import FORM
 from mock_server.twin.validation import RequestInvalid, SpecValidator
 
 TOKEN_PATH = "/o/token/"
+HISTORY_PATH = "/user/balances/history/"
+INTEGERS = ("limit", "offset")
+"""The parameters the documentation types as integers: a client that sends another value breaks it."""
 
-
-KNOWN_PATH = Rule("a request goes to one of the API's paths", "docs")
-KNOWN_METHOD = Rule("a request uses a method its path has", "RFC 9110 §15.5.6")
-BEARER = Rule("a resource request carries a Bearer token", "RFC 6750 §2.1")
-TOKEN_REQUEST = Rule("a token request is a client-credentials request with client authentication", "RFC 6749 §4.4")
-PARAMETERS = Rule("parameters are as the spec allows", "spec")
-REFUSED_NOT_ANSWERED = Rule("a request the contract refuses is not answered 2xx", "docs")
+KNOWN_PATH, KNOWN_METHOD, BEARER = rules.KNOWN_PATH, rules.KNOWN_METHOD, rules.BEARER_REQUEST
+TOKEN_REQUEST, PARAMETERS, REFUSED_NOT_ANSWERED = rules.TOKEN_REQUEST, rules.PARAMETERS, rules.REFUSED_NOT_ANSWERED
 UNDOCUMENTED_STATUS = rules.UNDOCUMENTED_STATUS
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule of one exchange: on which side, which rule, expected and got."""
+    """One broken rule of one exchange: on which side, which rule, expected and got. A rule
+    resting on a decision makes it drift (``kind``), kept apart from breaks."""
 
     side: str
     rule: Rule
     expected: str
     got: str
 
+    @property
+    def kind(self) -> str:
+        return self.rule.kind
+
     def as_error(self) -> dict[str, Any]:
-        """As the journal keeps violations: the API's error object."""
-        return {"code": f"{self.side}_violation", "message": self.rule.text,
+        """As the journal keeps violations: the API's error object (``response_drift`` for drift)."""
+        suffix = "drift" if self.kind == rules.DRIFT else "violation"
+        return {"code": f"{self.side}_{suffix}", "message": self.rule.text,
                 "details": {"basis": self.rule.source, "expected": self.expected, "got": self.got}}
 
     def line(self, reproduce: str) -> str:
         """The log line: rule, expected, got, and a curl that repeats the request."""
-        return (f"contract violation ({self.side}): {self.rule.text} [{self.rule.source}]; expected {self.expected}; "
+        what = "contract drift" if self.kind == rules.DRIFT else "contract violation"
+        return (f"{what} ({self.side}): {self.rule.text} [{self.rule.source}]; expected {self.expected}; "
                 f"got {self.got}; reproduce: {reproduce}")
 
 
@@ -87,6 +97,7 @@ class ProxyJudge:
         self.contract = Contract(spec)
         self._validator = SpecValidator(spec, base_uri=spec_path(API_SPEC).as_uri())
         self._methods = {path: {m.upper() for m in item if m != "parameters"} for path, item in spec["paths"].items()}
+        self._served = {path: _served(methods) for path, methods in self._methods.items()}
 
     def documented(self, method: str, path: str, status: int) -> bool:
         """Whether the spec documents this answer."""
@@ -101,14 +112,15 @@ class ProxyJudge:
 
     def request(self, method: str, path: str, query: bytes, headers: Mapping[str, str], body: bytes | None
                 ) -> list[Violation]:
-        methods = self._methods.get(path)
+        methods = self._served.get(path)
         if methods is None:
-            slashed = self._methods.get(path + "/")
-            rule = rules.TRAILING_SLASH if slashed is not None else KNOWN_PATH
-            return [Violation("request", rule, "one of " + ", ".join(sorted(self._methods)), path)]
+            if path + "/" in self._methods:
+                return []  # the server decides (a 301, spec decision trailing-slash); the client broke nothing
+            return [Violation("request", KNOWN_PATH, "one of " + ", ".join(sorted(self._methods)), path)]
         if method not in methods:
-            rule = rules.HEAD_AND_OPTIONS if method in ("HEAD", "OPTIONS") else KNOWN_METHOD
-            return [Violation("request", rule, " or ".join(sorted(methods)), method)]
+            return [Violation("request", KNOWN_METHOD, " or ".join(sorted(methods)), method)]
+        if method == "OPTIONS":
+            return []  # metadata: no parameter is read (spec decision options-metadata)
         found = []
         authorization = headers.get("authorization", "")
         if path == TOKEN_PATH:
@@ -116,11 +128,34 @@ class ProxyJudge:
         elif not (authorization[:7].lower() == "bearer " and authorization[7:].strip()):
             got = authorization.split(" ", 1)[0] + " ..." if authorization else "no Authorization header"
             found.append(Violation("request", BEARER, "Authorization: Bearer <token>", got))
+        sent, refused = _sent(query), self._refused_parameters(path, method, query)
+        found += [Violation("request", PARAMETERS, f"`{name}` an integer, as the documentation types it",
+                            "; ".join(reasons)) for name, reasons in refused.items()
+                  if name in INTEGERS and _integer(sent.get(name)) is None]
+        return found
+
+    def _refused_parameters(self, path: str, method: str, query: bytes) -> dict[str, list[str]]:
+        """Each parameter the spec refuses, with its reasons (HEAD reads them as GET does)."""
         try:
-            self._validator.query(path, method, query)
+            self._validator.query(path, "GET" if method == "HEAD" else method, query)
         except RequestInvalid as invalid:
-            found += [Violation("request", PARAMETERS, f"`{name}` as the spec allows", "; ".join(reasons))
-                      for name, reasons in invalid.details.items()]
+            return {name: list(reasons) for name, reasons in invalid.details.items()}
+        return {}
+
+    def _decided_refusals(self, method: str, path: str, query: bytes) -> list[tuple[Rule, str]]:
+        """The parameters the spec's decisions refuse (with 400), each with the decision's rule:
+        an empty filter, a ``limit`` above 100, anything else out of range or malformed."""
+        if method not in ("GET", "HEAD") or "GET" not in self._methods.get(path, ()):
+            return []
+        sent = _sent(query)
+        found = []
+        for name in self._refused_parameters(path, method, query):
+            value = sent.get(name, "")
+            number = _integer(value)
+            rule = (rules.EMPTY_FILTER_REFUSED if value == "" and name in ("currency", "type")
+                    else rules.LIMIT_RANGE if name == "limit" and number is not None and number > 100
+                    else rules.BAD_PARAMETER_REFUSED)
+            found.append((rule, f"{name}={value}"))
         return found
 
     def _token_request(self, headers: Mapping[str, str], body: bytes | None, authorization: str) -> list[Violation]:
@@ -144,12 +179,19 @@ class ProxyJudge:
         """What in the upstream's answer breaks the contract; ``refused``: the request's own."""
         found = []
         status = answer.status_code
-        if refused and status >= 500:
+        decided = self._decided_refusals(method, path, query)
+        if (refused or decided) and status >= 500:
+            why = refused[0].rule.text if refused else decided[0][0].text
             found.append(Violation("response", rules.NO_SERVER_ERROR, "a 4xx refusal",
-                                   f"{status}, for a request that breaks: {refused[0].rule.text}"))
-        if refused and 200 <= status < 300:
+                                   f"{status}, for a request that breaks: {why}"))
+        found += self._decided_answers(method, path, status, answer)
+        breaking = [violation for violation in refused if violation.rule is not PARAMETERS]
+        if breaking and 200 <= status < 300:
             found.append(Violation("response", REFUSED_NOT_ANSWERED, "a 4xx refusal",
-                                   f"{status}, for a request that breaks: {refused[0].rule.text}"))
+                                   f"{status}, for a request that breaks: {breaking[0].rule.text}"))
+        elif decided and 200 <= status < 300:  # the server took the decision another way: drift
+            rule, sent = decided[0]
+            found.append(Violation("response", rule, "400 (the spec's decision)", f"{status} for {sent}"))
         if method in self._methods.get(path, ()) and not self.documented(method, path, status):
             found.append(Violation("response", UNDOCUMENTED_STATUS, "a status the spec documents for the operation",
                                    str(status)))
@@ -159,9 +201,28 @@ class ProxyJudge:
                   for item, problem in problems.items()]
         if method == "HEAD":
             return found  # no body to hold to anything (RFC 9110 §9.3.2)
-        found += _caught(lambda: checks.error_body_is_the_envelope(answer, path, method))
-        if path == "/user/balances/history/" and status == 200 and not refused:
+        if status == 404 and path not in self._methods and path + "/" not in self._methods:
+            found += _caught(lambda: checks.unknown_path_answer(answer, path, method))  # its envelope is decided
+        else:
+            found += _caught(lambda: checks.error_body_is_the_envelope(answer, path, method))
+        if path == HISTORY_PATH and status == 200 and not refused and not decided and method == "GET":
             found += self._page(answer, query)
+        return found
+
+    def _decided_answers(self, method: str, path: str, status: int, answer: Answer) -> list[Violation]:
+        """An answer that takes one of the spec's decisions about methods and paths another way
+        (drift), and an ``Allow`` that lists the very method it refused (a break)."""
+        found = []
+        if path not in self._methods and path + "/" in self._methods and status != 301:
+            found.append(Violation("response", rules.TRAILING_SLASH, f"301 to {path}/", str(status)))
+        if path in self._methods and status == 405 and method in ("HEAD", "OPTIONS") and method in self._served[path]:
+            rule = rules.HEAD_LIKE_GET if method == "HEAD" else rules.OPTIONS_METADATA
+            found.append(Violation("response", rule, "served (200)", "405"))
+        allowed = {m.strip().upper() for m in str(answer.headers.get("allow") or answer.headers.get("Allow") or "")
+                   .split(",") if m.strip()}
+        if status == 405 and method in allowed:
+            found.append(Violation("response", rules.ALLOW_IS_TRUE, f"an Allow without {method}, which was refused",
+                                   f"Allow: {', '.join(sorted(allowed))}"))
         return found
 
     def _page(self, answer: Answer, query: bytes) -> list[Violation]:
@@ -181,6 +242,24 @@ class ProxyJudge:
             found += _caught(lambda: checks.newest_first(answer, entries))
             found += _caught(lambda: checks.entries_match_filters(answer, entries, filters))
         return found
+
+
+def _served(methods: set[str]) -> set[str]:
+    """What a Django view with ``methods`` serves: HEAD beside GET, OPTIONS everywhere (the spec's
+    decisions ``head-like-get`` and ``options-metadata``)."""
+    return methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+
+
+def _sent(query: bytes) -> dict[str, str]:
+    """The query's parameters, the last value of a repeated one counting (as Django reads it)."""
+    return dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+
+
+def _integer(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _caught(check: Callable[[], None]) -> list[Violation]:

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from mock_server.twin.request import RequestState
 
 ISSUER = "balances-mock"
-REALM = "balances-mock"
+REALM = "api"
+"""The realm of every challenge: django-oauth-toolkit's DRF authentication class says ``api``
+(``oauth2_provider/contrib/rest_framework/authentication.py``, ``www_authenticate_realm``)."""
 ALGORITHM = "HS256"
 CLIENT_CREDENTIALS = "client_credentials"
 REFUSED_REPEATS = frozenset({"grant_type", "scope", "client_id", "client_secret"})

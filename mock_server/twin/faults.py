@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from flask import Request, Response, g
 
-from mock_server.errors import ApiError, envelope
+from mock_server.errors import ApiError, allow, envelope
 from mock_server.serializer import json_response
 from mock_server.settings import Chaos
 from mock_server.spec import Documented
@@ -129,7 +129,7 @@ def documented_answer(documented: Mapping[tuple[str, str], Mapping[int, Document
     answer = responses[code]
     headers, body = dict(answer.headers), answer.body
     if "Allow" in headers:
-        headers["Allow"] = ", ".join(sorted(request.url_rule.methods or ()))
+        headers["Allow"] = ", ".join(allow(request.url_rule.methods or ()))
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
         details = body.get("error", {}).get("details") if isinstance(body, dict) else None

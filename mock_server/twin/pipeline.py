@@ -17,6 +17,7 @@ from flask import Flask, Response, request
 from werkzeug.routing import RequestRedirect, Rule
 
 from mock_server.errors import REQUEST_ID, not_found
+from mock_server.twin.methods import redirect_with_slash
 from mock_server.twin.request import CONTROL_PREFIX, STATE_KEY, RequestState, ResponseStep, Step
 
 if TYPE_CHECKING:
@@ -50,6 +51,10 @@ class Route:
     methods: tuple[str, ...]
     operation: Operation | None
     answer: Callable[[RequestState], Response]
+    options: Callable[[RequestState], Response] | None = None
+    """How it answers ``OPTIONS``, on a route that has it (the API's: ``twin/methods.py``)."""
+    append_slash: bool = False
+    """Whether the path without its slash is redirected to it (the API's), or is a 404 with a hint."""
 
 
 def request_steps(faults: Faults, routes: Mapping[str, Route], auth: BearerAuth, rate_limit: RateLimit | None,
@@ -66,7 +71,8 @@ def request_steps(faults: Faults, routes: Mapping[str, Route], auth: BearerAuth,
         ("forced answer", api(faults.forced_answer)),
         # Every request, known path or not, before it costs work; like forced ones, its answers are never counted.
         ("chaos", api(faults.inject_chaos) if faults.chaos.active else None),
-        # Unknown paths 404 in the envelope (with a hint for a missing slash); a wrong method 405 with Allow.
+        # Unknown paths 404 in the envelope; a missing slash 301 (the API's paths, as Django's CommonMiddleware
+        # answers); a wrong method 405 with Allow; OPTIONS on the API's paths answered by the route's options view.
         ("route", routing(routes)),
         # The bearer token, verified once and leniently: the rate limit keys on it, authenticate refuses with it.
         ("identify", auth.identify),
@@ -113,16 +119,24 @@ def response_steps(faults: Faults) -> tuple[tuple[str, ResponseStep], ...]:
 def routing(routes: Mapping[str, Route]) -> Step:
     """The route step over ``routes`` (by endpoint)."""
 
-    def route(state: RequestState) -> None:
-        """Which route is this? Flask's routing error if none: a redirect to the slashed path becomes
-        a 404 with a hint, as the spec says, so a client that drops the slash learns it at once."""
+    def route(state: RequestState) -> Response | None:
+        """Which route is this? Flask's routing error if none. A path that exists only with a
+        slash appended is redirected to it on the API (301, as the spec decides with Django), and
+        a 404 with a hint on the control API."""
         req = state.request
         if req.routing_exception is not None:
             if isinstance(req.routing_exception, RequestRedirect):
-                raise not_found(req.path, did_you_mean=req.path + "/")
+                slashed = req.path + "/"
+                route = next((r for r in routes.values() if r.path == slashed), None)
+                if route is not None and route.append_slash:
+                    return redirect_with_slash(req.script_root, req.path, req.query_string)
+                raise not_found(req.path, did_you_mean=slashed)
             raise req.routing_exception
         matched = routes[req.url_rule.endpoint]  # type: ignore[union-attr]
         state.operation, state.answer = matched.operation, matched.answer
+        if req.method == "OPTIONS" and matched.options is not None:
+            state.answer = matched.options
+        return None
 
     return route
 
@@ -134,8 +148,8 @@ def answer(state: RequestState) -> Response:
 
 class SpecRule(Rule):
     """A URL rule that answers exactly the methods it is given. Werkzeug adds HEAD to every
-    GET rule; the spec declares no HEAD operation, so HEAD is 405 like any other method the
-    spec does not list (the spec's description says why)."""
+    GET rule; a route answers HEAD only when it lists it (the API's routes do, as Django does:
+    ``twin/methods.py``; the control API's do not)."""
 
     def __init__(self, string: str, methods: Iterable[str] | None = None, **options: Any) -> None:
         super().__init__(string, methods=methods, **options)

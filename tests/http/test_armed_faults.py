@@ -159,7 +159,7 @@ def test_a_fault_with_a_method_waits_for_that_method(sandbox, token):
     assert_envelope(sandbox.get(HISTORY, token), 500, "server_error")
     arm(sandbox, token, path=BALANCES, method="GET", status=405)
     allowed = sandbox.get(BALANCES, token)
-    assert allowed.status_code == 405 and allowed.headers["Allow"] == "GET"
+    assert allowed.status_code == 405 and allowed.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_a_fault_on_the_token_endpoint_fails_the_client_it_names(sandbox, token):
@@ -267,7 +267,7 @@ def test_arming_needs_write_and_listing_read(sandbox, token):
     assert_envelope(sandbox.request("DELETE", FAULTS, read_only), 403, "insufficient_permissions")
     assert armed(sandbox, read_only) == []
     assert_envelope(sandbox.get(FAULTS, None), 401, "authentication_failed")
-    assert sandbox.request("PUT", FAULTS, token).headers["Allow"] == "DELETE, GET, POST"
+    assert sandbox.request("PUT", FAULTS, token).headers["Allow"] == "GET, POST, DELETE"
 
 
 def test_an_answer_from_a_fault_is_not_counted_by_the_rate_limit():

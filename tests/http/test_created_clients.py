@@ -79,7 +79,7 @@ def test_a_wrong_secret_is_refused_as_for_a_configured_client(sandbox, token):
     for wrong in ("", secret[:-1], secret + "x", other_secret):
         refused = sandbox.post_token(grant(), (client_id, wrong))
         assert assert_token_error(refused, 401, "invalid_client") == configured
-        assert refused.headers["WWW-Authenticate"] == 'Basic realm="balances-mock"'
+        assert refused.headers["WWW-Authenticate"] == 'Basic realm="api"'
     unknown = sandbox.post_token(grant(), ("sandbox-000000000000", secret))
     assert assert_token_error(unknown, 401, "invalid_client") == configured
 

@@ -216,15 +216,17 @@ def test_a_refusal_lists_every_broken_rule_not_just_the_first(mock, clock):
 
 
 def test_unknown_paths_and_wrong_methods_are_violations_as_answered(mock, token):
-    missing = assert_envelope(mock.get("/user/balances", token), 404, "not_found")
-    assert missing["details"] == {"path": "/user/balances", "did_you_mean": "/user/balances/"}
+    """An unknown path and a method no view has are the request's fault; a missing slash (301),
+    HEAD and OPTIONS are served as Django serves them, and break nothing."""
+    missing = assert_envelope(mock.get("/user/balances/nope/", token), 404, "not_found")
     wrong = assert_envelope(mock.request("DELETE", HISTORY, token), 405, "method_not_allowed")
-    head = mock.request("HEAD", BALANCES, token)
-    assert head.status_code == 405
-    first, second, third = entries(mock, token)[1:]
+    assert mock.get("/user/balances", token).status_code == 301
+    assert mock.request("HEAD", BALANCES, token).status_code == 200
+    assert mock.request("OPTIONS", BALANCES, token).status_code == 200
+    first, second, slashless, head, options = entries(mock, token)[1:]
     assert first["verdict"]["violations"] == [missing]
     assert second["verdict"]["violations"] == [wrong]
-    assert (third["method"], third["verdict"]["violations"][0]["code"]) == ("HEAD", "method_not_allowed")
+    assert [entry["verdict"]["violations"] for entry in (slashless, head, options)] == [[], [], []]
 
 
 def test_a_fault_answers_but_the_request_is_still_judged(mock, token):
@@ -245,7 +247,7 @@ def test_a_fault_answers_but_the_request_is_still_judged(mock, token):
 
 def test_a_fault_on_a_request_without_a_usable_token_judges_it_as_the_api_would(mock, token):
     expired = signed({"iat": 1, "nbf": 1, "exp": 2})
-    assert mock.get("/user/balances", expired, headers={"Prefer": "code=401"}).status_code == 404  # no such route
+    assert mock.get("/user/balance", expired, headers={"Prefer": "code=401"}).status_code == 404  # no such route
     assert mock.get(BALANCES, expired, headers={"Prefer": "code=401"}).status_code == 401
     missing, unauthenticated = entries(mock, token)[1:]
     assert missing["verdict"]["violations"][0]["code"] == "not_found"

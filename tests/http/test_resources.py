@@ -119,11 +119,33 @@ def test_read_scope_suffices_for_history(mock, read_token):
     assert mock.get(HISTORY, read_token).status_code == 200
 
 
-def test_head_is_not_an_operation_of_the_spec(mock, token):
-    """The spec declares GET only; HEAD is 405 like any undocumented method (no body, as HTTP says)."""
-    response = mock.request("HEAD", BALANCES, token)
-    assert response.status_code == 405 and response.data == b""
-    assert response.headers["Allow"] == "GET"
+def test_head_is_answered_like_get_without_a_body(mock, token):
+    """Django's View answers HEAD with its GET handler (decision ``head-like-get``)."""
+    get, head = mock.get(HISTORY, token), mock.request("HEAD", HISTORY, token)
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
+    assert mock.request("HEAD", HISTORY, None).status_code == 401
+    assert mock.request("HEAD", HISTORY, token, params={"limit": "abc"}).status_code == 400
+
+
+@pytest.mark.parametrize(("path", "name"), [(BALANCES, "Account Balances"), (HISTORY, "Balance History")])
+def test_options_answers_drf_s_metadata(mock, token, path, name):
+    """DRF's SimpleMetadata (decision ``options-metadata``), behind the same token as GET."""
+    response = mock.request("OPTIONS", path, token, params={"limit": "abc"})  # the query is not read
+    assert response.status_code == 200 and response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    metadata = response.json
+    assert list(metadata) == ["name", "description", "renders", "parses"]
+    assert metadata["name"] == name and metadata["description"]
+    assert metadata["renders"] == ["application/json", "text/html"]
+    assert metadata["parses"] == ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+    assert_envelope(mock.request("OPTIONS", path, None), 401, "authentication_failed")
+
+
+def test_options_on_the_token_endpoint_is_django_s_empty_answer(mock):
+    response = mock.client.options("/o/token/")
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["Allow"] == "POST, OPTIONS"
 
 
 # -- bad parameters ----------------------------------------------------------------------
@@ -212,17 +234,27 @@ def test_auth_is_checked_before_parameters(mock):
 
 # -- routing -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/nope/", "/user/balances/history/extra/", "/user/balances"])
-def test_unknown_paths_are_404_with_a_hint_for_a_missing_slash(mock, token, path):
+@pytest.mark.parametrize("path", ["/nope/", "/user/balances/history/extra/", "/user/balance"])
+def test_unknown_paths_are_404(mock, token, path):
     error = assert_envelope(mock.get(path, token), 404, "not_found")
-    if path == "/user/balances":
-        assert error["details"]["did_you_mean"] == "/user/balances/"
+    assert error["details"] == {"path": path}
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize(("method", "path", "query"), [("GET", "/user/balances", ""),
+                                                       ("GET", "/user/balances/history", "?limit=5&offset=1"),
+                                                       ("POST", "/o/token", "")])
+def test_a_path_without_its_slash_is_redirected_to_it(mock, method, path, query):
+    """Django's CommonMiddleware with APPEND_SLASH (decision ``trailing-slash``): 301, query kept,
+    before any token is read."""
+    response = mock.client.open(path + query, method=method)
+    assert response.status_code == 301 and response.data == b""
+    assert response.headers["Location"] == f"{path}/{query}"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "TRACE"])
 @pytest.mark.parametrize("path", [BALANCES, HISTORY])
-def test_wrong_methods_are_405_naming_get(mock, token, method, path):
+def test_wrong_methods_are_405_naming_get_head_and_options(mock, token, method, path):
     response = mock.request(method, path, token)
     error = assert_envelope(response, 405, "method_not_allowed")
-    assert response.headers["Allow"] == "GET"
-    assert error["details"]["allowed_methods"] == ["GET"]
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert error["details"]["allowed_methods"] == ["GET", "HEAD", "OPTIONS"]

@@ -89,5 +89,5 @@ def test_basic_with_another_client_id_in_the_body_is_invalid_request(mock):
 def test_token_endpoint_only_takes_post(mock):
     response = mock.client.get(TOKEN)
     assert response.status_code == 405
-    assert response.headers["Allow"] == "POST"
+    assert response.headers["Allow"] == "POST, OPTIONS"
     assert response.json["error"]["code"] == "method_not_allowed"

@@ -29,9 +29,12 @@ def test_suite_catches_each_broken_variant_by_its_rule(contract, variants_server
     assert not missed, f"{variant.name} was not caught by {missed}:\n{run.output}"
     accidental = run.broken - texts(variant.breaks + variant.may_break)
     assert not accidental, f"{variant.name} also broke unrelated rules: {accidental}\n{run.output}"
-    assert not run.drifted, f"{variant.name} was taken for drift: {run.drifted}"
+    assert run.drifted <= texts(variant.may_drift), f"{variant.name} was taken for drift: {run.drifted}"
     uncaught = [test for test in variant.caught_by if f"contract_tests/{test}" not in run.failed]
     assert not uncaught, f"{variant.name} got past {uncaught} (failed: {sorted(run.failed)})\n{run.output}"
+    if variant.alone:  # one broken item, one failure: every other rule still ran, and held
+        assert run.failed == {f"contract_tests/{test}" for test in variant.caught_by}, sorted(run.failed)
+        assert run.passed >= 50, run.output
     assert "balances contract: FAIL" in run.output
     if read_as_a_user:  # one failure report, read as a user reads it
         assert "Contract rule broken: statistics count the history's deposits and withdrawals" in run.output

@@ -44,7 +44,6 @@ FLAGGED = {
     "filter-leaks-other-currency": rules.FILTER_EXACT,
     "auth-missing-token-accepted": REFUSED_NOT_ANSWERED,
     "error-envelope-flat": rules.CONFORMS,
-    "content-type-html-404": rules.ERRORS_ARE_JSON,
     "status-500-on-bad-parameters": rules.NO_SERVER_ERROR,
     "pages-short-total-kept": rules.FULL_BUT_AT_THE_END,
     "bearer-challenge-missing": rules.BEARER_CHALLENGE,
@@ -179,14 +178,15 @@ def test_on_stop_a_summary_a_junit_report_and_the_exit_status(server, tmp_path):
     proxy = launch([sys.executable, "-m", "mock_server", "proxy", server.url, "--port", "0", "--quiet",
                     "--fail-on-violation", "--junitxml", str(report)])
     _send(proxy.url, limit=10)
-    _send(proxy.url, limit=500)
+    _send(proxy.url, limit="ten")
+    _send(proxy.url, limit=500)  # the server's decision (400): no violation of the client's
     code, output = _stopped(proxy)
     assert code == 1, output
-    assert "balances-mock proxy: 4 requests, 1 broke the contract" in output
-    assert "1  request: parameters are as the spec allows  [spec]" in output
+    assert "balances-mock proxy: 6 requests, 1 broke the contract" in output
+    assert "1  request: parameters are as the documentation allows  [docs]" in output
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite.get("failures") == "1"
-    assert suite.find("testcase").get("name") == "request: parameters are as the spec allows"
+    assert suite.find("testcase").get("name") == "request: parameters are as the documentation allows"
 
     clean = launch([sys.executable, "-m", "mock_server", "proxy", server.url, "--port", "0", "--quiet",
                     "--fail-on-violation", "--junitxml", str(report)])
@@ -195,6 +195,38 @@ def test_on_stop_a_summary_a_junit_report_and_the_exit_status(server, tmp_path):
     assert code == 0, output
     assert "balances-mock proxy: 2 requests, 0 broke the contract" in output
     assert ET.parse(report).getroot().find("testsuite").get("failures") == "0"
+
+
+def test_a_client_s_head_options_and_missing_slash_are_no_violation(server):
+    """Issue 28: in front of the mock, a client's HEAD, OPTIONS and slashless path are served as
+    Django serves them; neither the request nor the answer breaks a rule."""
+    proxy = InProcessProxy(server.url)
+    bearer = {"Authorization": f"Bearer {proxy.token()}"}
+    assert proxy.client.head(HISTORY, headers=bearer).status_code == 200
+    assert proxy.client.options(HISTORY, headers=bearer).status_code == 200
+    assert proxy.client.get("/user/balances", headers=bearer).status_code == 301
+    assert proxy.client.get(HISTORY, query_string={"currency": ""}, headers=bearer).status_code == 400
+    assert proxy.lines == []
+
+
+def test_drift_is_counted_apart_and_fails_only_strictly(variants_server, tmp_path):
+    """An upstream that differs from the mock only in a decision (a 200 to an empty filter):
+    drift in the log, the summary and the JUnit report; --fail-on-violation passes, and fails
+    with --strict."""
+    lenient = f"{variants_server.url}/v/lenient-empty-type-matches-nothing"
+    for strict, expected in (((), 0), (("--strict",), 1)):
+        report = tmp_path / f"proxy{len(strict)}.xml"
+        proxy = launch([sys.executable, "-m", "mock_server", "proxy", lenient, "--port", "0", "--quiet",
+                        "--fail-on-violation", *strict, "--junitxml", str(report)])
+        _send(proxy.url, type="")
+        code, output = _stopped(proxy)
+        assert code == expected, output
+        assert "2 requests, 0 broke the contract" in output and "contract violation" not in output
+        assert "contract drift (response): an empty filter value is refused with 400" in output
+        assert "1  response: an empty filter value is refused with 400  [decision: empty-filter-refused]" in output
+        suite = ET.parse(report).getroot().find("testsuite")
+        assert suite.get("failures") == str(expected)
+        assert suite.find("testcase[@classname='contract.drift']/properties/property").get("name") == "drift"
 
 
 def test_a_bad_target_is_a_usage_error():
@@ -218,7 +250,7 @@ def documented_ci_script() -> str:
 
 def test_the_documented_ci_job_runs_as_written(server, tmp_path):
     """The CI recipe's script, verbatim, around an integration suite whose client asks for a page
-    of 500: its tests pass, the proxy's verdict fails the job, and proxy.xml says why."""
+    of "ten": its tests pass, the proxy's verdict fails the job, and proxy.xml says why."""
     import os
     import subprocess
 
@@ -230,7 +262,7 @@ def test_the_documented_ci_job_runs_as_written(server, tmp_path):
         "    url = os.environ['PAYMENTS_API_URL']\n"
         f"    token = requests.post(url + '/o/token/', data={{'grant_type': 'client_credentials'}}, auth={DEMO!r})\n"
         "    bearer = {'Authorization': 'Bearer ' + token.json()['access_token']}\n"
-        "    assert requests.get(url + '/user/balances/history/?limit=500', headers=bearer).status_code == 400\n")
+        "    assert requests.get(url + '/user/balances/history/?limit=ten', headers=bearer).status_code == 400\n")
     bin_dir = os.path.dirname(sys.executable)
     result = subprocess.run(["bash", "-c", documented_ci_script()], cwd=tmp_path, capture_output=True, text=True,
                             timeout=120, env={**os.environ, "STAGING_URL": server.url,

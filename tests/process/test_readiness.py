@@ -3,15 +3,18 @@ a port range shared by servers on one host. Real servers on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
+import random
+import socket
 import subprocess
 import threading
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from mock_server.commands.main import main
-from mock_server.serving.ports import free_port
 from mock_server.testing.launcher import launch
 
 from ..support.mock import CLI, MockServer, start_server
@@ -71,8 +74,26 @@ def test_a_url_file_left_by_a_killed_server_is_not_taken_for_a_live_one(tmp_path
     assert answer.returncode == 1 and answer.stderr == f"the server that wrote {url_file} has stopped\n"
 
 
+def free_span(length: int) -> int:
+    """The first of ``length`` consecutive free ports below the kernel's ephemeral range: a port
+    ``free_port`` hands out is in that range, and so is the port of every connection another test
+    opens meanwhile, which took the second port of a span from this test now and then."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) \
+        if Path("/proc/sys/net/ipv4/ip_local_port_range").exists() else 32768
+    for _ in range(100):
+        first = random.randrange(10_000, low - length)
+        try:
+            with contextlib.ExitStack() as probes:
+                for port in range(first, first + length):
+                    probes.enter_context(socket.create_server(("127.0.0.1", port)))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {length} consecutive free ports below {low}")
+
+
 def test_servers_on_one_range_each_take_a_port_of_their_own_and_refuse_when_none_is_left():
-    first = free_port()
+    first = free_span(2)
     span = f"{first}-{first + 1}"
     servers = [MockServer(launch([*CLI, "serve", "--port", span, "--workers", "1", "--quiet"])) for _ in range(2)]
     try:

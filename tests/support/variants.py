@@ -8,6 +8,7 @@ under ``/v/<name>/``. ``python -m tests.support.variants`` serves them all from 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 from collections.abc import Callable
@@ -60,6 +61,10 @@ class Variant:
     breaks: tuple[Rule, ...] = ()
     may_break: tuple[Rule, ...] = ()
     drifts: tuple[Rule, ...] = ()
+    may_drift: tuple[Rule, ...] = ()
+    """Decisions a broken variant also departs from, by the same change (reported as drift)."""
+    alone: bool = False
+    """The tests ``caught_by`` names are the only ones that fail: one broken item, one failure."""
     schema: bool = False
     caught_by: tuple[str, ...] = ()
     request: Callable[[Request], None] = lambda request: None
@@ -79,11 +84,11 @@ def _json(rewrite: Callable[[Request, Any], Any], only: Callable[[Request, Respo
 
 
 def _history_ok(request: Request, response: Response) -> bool:
-    return request.path == HISTORY and response.status_code == 200
+    return request.path == HISTORY and response.status_code == 200 and request.method == "GET"
 
 
 def _balances_ok(request: Request, response: Response) -> bool:
-    return request.path == BALANCES and response.status_code == 200
+    return request.path == BALANCES and response.status_code == 200 and request.method == "GET"
 
 
 def _shift_offset(request: Request) -> None:
@@ -256,6 +261,119 @@ def _no_bearer_challenge(request: Request, response: Response) -> None:
         response.headers.pop("WWW-Authenticate", None)
 
 
+def _total_zero_past_the_end(request: Request, body: Any) -> Any:
+    if not body["history"] and body["offset"] > 0:
+        body["total"] = 0  # an empty page past the end that no longer tells the total
+    return body
+
+
+RESOURCES = (BALANCES, HISTORY)
+
+
+def _refuse_head(keep_allow: bool) -> Callable[[Request, Response], None]:
+    """HEAD refused with 405, as the twin did before issue 28; ``keep_allow``: every Allow still
+    lists HEAD (a claim the 405 refutes), else HEAD leaves every Allow (a decision only)."""
+
+    def hook(request: Request, response: Response) -> None:
+        if request.method == "HEAD" and request.path in RESOURCES and response.status_code == 200:
+            response.status_code = 405
+            response.headers["Allow"] = "GET, HEAD, OPTIONS"
+        if not keep_allow and "Allow" in response.headers:
+            response.headers["Allow"] = ", ".join(m for m in response.headers["Allow"].split(", ") if m != "HEAD")
+
+    return hook
+
+
+def _refuse_options(request: Request, response: Response) -> None:
+    """OPTIONS refused with 405 in the envelope, and left out of every Allow."""
+    if request.method == "OPTIONS" and response.status_code == 200:
+        response.status_code = 405
+        refusal = {"error": {"code": "method_not_allowed", "message": "no", "details": {}}}
+        response.set_data(json.dumps(refusal).encode())
+        response.headers["Content-Type"] = "application/json"
+    if "Allow" in response.headers:
+        response.headers["Allow"] = ", ".join(m for m in response.headers["Allow"].split(", ") if m != "OPTIONS")
+
+
+BODY_KEY = "variants.body"
+"""Where ``variants_app`` keeps the request's body, for the hooks that read it after the mock did."""
+
+
+def _form(request: Request) -> dict[str, str]:
+    return dict(parse_qsl(request.environ.get(BODY_KEY, b"").decode("latin-1"), keep_blank_values=True))
+
+
+def _overstate_scope(request: Request, response: Response) -> None:
+    if request.path == "/o/token/" and response.status_code == 200 and _form(request).get("scope") == "read":
+        body = json.loads(response.get_data())
+        body["scope"] = "read write"  # the token opens the history only
+        response.set_data(json.dumps(body).encode())
+
+
+def _token_without_pragma(request: Request, response: Response) -> None:
+    if request.path == "/o/token/" and response.status_code == 200:
+        response.headers.pop("Pragma", None)
+
+
+def _drop_unknown_scopes(request: Request) -> None:
+    """A token request's unknown scopes dropped before the mock sees them (served with the known ones)."""
+    if request.path != "/o/token/" or request.method != "POST":
+        return
+    form = _form(request)
+    if "scope" in form:
+        form["scope"] = " ".join(s for s in form["scope"].split() if s in ("read", "write")) or "read"
+        data = urlencode(form).encode()
+        request.environ["wsgi.input"], request.environ[BODY_KEY] = io.BytesIO(data), data
+        request.environ["CONTENT_LENGTH"] = str(len(data))
+
+
+def _default_limit_10(request: Request) -> None:
+    if request.path == HISTORY and "limit" not in request.args:
+        query = request.query_string.decode()
+        request.environ["QUERY_STRING"] = (query + "&" if query else "") + "limit=10"
+
+
+def _ignore_case(key: str, value: str) -> str | None:
+    return value.upper() if key == "currency" else value.lower() if key == "type" else value
+
+
+def _refuse_unknown_type(request: Request, response: Response) -> None:
+    if (request.path == HISTORY and response.status_code == 200 and "type" in request.args
+            and request.args["type"] not in ("deposit", "withdrawal")):
+        response.status_code = 400
+        response.set_data(json.dumps({"error": {"code": "invalid_request", "message": "unknown type",
+                                                "details": {"type": ["unknown"]}}}).encode())
+
+
+def _404_past_the_end(request: Request, response: Response) -> None:
+    if request.path == HISTORY and response.status_code == 200 and request.method == "GET":
+        body = json.loads(response.get_data())
+        if body["offset"] > body["total"]:
+            response.status_code = 404
+            response.set_data(json.dumps({"error": {"code": "not_found", "message": "past the end",
+                                                    "details": {}}}).encode())
+
+
+def _404_without_slash(request: Request, response: Response) -> None:
+    if response.status_code == 301:
+        response.status_code = 404
+        response.headers.pop("Location", None)
+        response.headers["Content-Type"] = "application/json"
+        response.set_data(json.dumps({"error": {"code": "not_found", "message": f"No such path: {request.path}.",
+                                                "details": {"path": request.path}}}).encode())
+
+
+def _realm(request: Request, response: Response) -> None:
+    challenge = response.headers.get("WWW-Authenticate")
+    if challenge:
+        response.headers["WWW-Authenticate"] = challenge.replace('realm="api"', 'realm="balances-mock"')
+
+
+def _422_for_bad_parameters(request: Request, response: Response) -> None:
+    if request.path == HISTORY and response.status_code == 400:
+        response.status_code = 422
+
+
 def _no_allow(request: Request, response: Response) -> None:
     if response.status_code == 405:
         response.headers.pop("Allow", None)
@@ -287,11 +405,11 @@ BROKEN = [
     Variant("auth-missing-token-accepted", breaks=(rules.NO_TOKEN,), request=_accept_missing_token),
     Variant("auth-bad-signature-accepted", breaks=(rules.BROKEN_SIGNATURE, rules.MALFORMED_TOKEN),
             may_break=(rules.EDITED_CLAIMS,), request=_accept_any_signature),
-    Variant("scopes-ignored", breaks=(rules.BALANCES_NEED_WRITE,), request=_ignore_scopes),
+    Variant("scopes-ignored", breaks=(rules.BALANCES_NEED_WRITE,), may_break=(rules.TOKEN_SCOPE_IS_TRUE,),
+            request=_ignore_scopes),
     Variant("token-wrong-secret-accepted", breaks=(rules.WRONG_SECRET,), request=_accept_wrong_secret),
     Variant("error-envelope-flat", breaks=(rules.CONFORMS,),
             response=_json(_flat_envelope, lambda r, resp: resp.status_code == 401 and r.path != "/o/token/")),
-    Variant("content-type-html-404", breaks=(rules.ERRORS_ARE_JSON,), response=_html_404),
     Variant("status-500-on-bad-parameters", breaks=(rules.NO_SERVER_ERROR,), response=_bad_parameters_crash),
     Variant("pages-short-total-kept", breaks=(rules.FULL_BUT_AT_THE_END,),
             may_break=(rules.EVERY_ENTRY_ONCE, rules.WALK_REACHES_TOTAL, rules.BALANCE_IS_NEWEST,
@@ -313,6 +431,19 @@ BROKEN = [
             response=_json(_pages_of_one_empty, _history_ok)),
     Variant("bearer-challenge-missing", breaks=(rules.BEARER_CHALLENGE,), response=_no_bearer_challenge),
     Variant("allow-missing", breaks=(rules.ALLOW_HEADER,), response=_no_allow),
+    # issue 28: a broken variant per cause
+    Variant("total-zero-past-the-end", breaks=(rules.TOTAL_PAST_THE_END,),
+            may_break=(rules.TOTAL_CONSTANT, rules.WALK_REACHES_TOTAL),
+            caught_by=("test_pagination.py::test_offset_past_the_end_gives_an_empty_page",),
+            response=_json(_total_zero_past_the_end, _history_ok)),
+    Variant("allow-lists-a-refused-method", breaks=(rules.ALLOW_IS_TRUE,),
+            caught_by=("test_errors.py::test_wrong_method_is_405_with_allow[DELETE-/user/balances/history/]",),
+            response=_refuse_head(keep_allow=True)),
+    Variant("token-overstates-scope", breaks=(rules.TOKEN_SCOPE_IS_TRUE,),
+            caught_by=("test_auth.py::test_token_scope_is_what_the_token_can_do",), response=_overstate_scope),
+    Variant("token-lacks-a-header", breaks=(rules.CONFORMS,), alone=True,
+            caught_by=("test_auth.py::test_client_credentials_grant_issues_a_bearer_token",),
+            response=_token_without_pragma),
 ]
 
 def _query(change: Callable[[str, str], str | None]) -> Callable[[Request], None]:
@@ -363,6 +494,29 @@ LENIENT = [
 ]
 """Servers that keep every documented promise but take one of the spec's decisions another way."""
 
+DECIDING = [
+    *LENIENT,
+    Variant("decides-default-limit-10", drifts=(rules.DEFAULT_PAGE,), request=_default_limit_10),
+    Variant("decides-unknown-type-refused", drifts=(rules.UNKNOWN_FILTER,), response=_refuse_unknown_type),
+    Variant("decides-unknown-type-refused-schema", drifts=(rules.REJECTED_VALID_INPUT,), schema=True,
+            response=_refuse_unknown_type),
+    Variant("decides-filters-ignore-case", drifts=(rules.FILTERS_CASE_SENSITIVE,), request=_query(_ignore_case)),
+    Variant("decides-404-past-the-end", drifts=(rules.PAST_THE_END,), response=_404_past_the_end),
+    Variant("decides-404-without-slash", drifts=(rules.TRAILING_SLASH,), response=_404_without_slash),
+    Variant("content-type-html-404", drifts=(rules.UNKNOWN_PATH_ENVELOPE,), response=_html_404),
+    Variant("decides-head-refused", drifts=(rules.HEAD_LIKE_GET,), response=_refuse_head(keep_allow=False)),
+    Variant("decides-options-refused", drifts=(rules.OPTIONS_METADATA,), response=_refuse_options),
+    Variant("decides-unknown-scope-dropped", drifts=(rules.UNKNOWN_SCOPE,), request=_drop_unknown_scopes),
+    Variant("decides-realm-balances-mock", drifts=(rules.BEARER_REALM,), response=_realm),
+    Variant("decides-422-for-bad-parameters", drifts=(rules.UNDOCUMENTED_REFUSAL,), schema=True,
+            response=_422_for_bad_parameters),
+]
+"""A decision-only variant per decision of the spec (the lenient ones among them): each keeps
+every documented promise and takes one decision another way, as a server may. The suite must
+report it as drift alone, pass, and fail it under ``--strict``. ``schema``: a decision only the
+property-based test checks. ``content-type-html-404`` was a broken variant until issue 28: an
+unknown path's JSON envelope is a decision (Django's own 404 page is HTML)."""
+
 COMPATIBLE = [
     Variant("extra-fields", response=_json(_extra_fields, _any_json)),
     Variant("new-currency-zero-balance", response=_json(_new_currency, _balances_ok)),
@@ -371,6 +525,10 @@ COMPATIBLE = [
     Variant("rate-limited-429", response=_rate_limited()),
 ]
 
+
+
+def _by_name(variants: list[Variant], name: str) -> Variant:
+    return next(variant for variant in variants if variant.name == name)
 
 
 def combined(name: str, variants: list[Variant]) -> Variant:
@@ -477,8 +635,13 @@ ITEMS_BROKEN = [Variant("items-broken", response=_items_broken(token=False)),
 every answer's Content-Type. Each rule fails at the first broken answer it meets, whose items it
 has then observed; the token's 200 is broken apart, since every other rule needs a token."""
 
-VARIANTS = {v.name: v for v in [*BROKEN, *LENIENT, *COMPATIBLE, ALL_COMPATIBLE, ALL_LENIENT, UNKNOWN_TYPES,
-                                *ITEMS_BROKEN]}
+EARLIER_TWIN = combined("earlier-twin", [_by_name(DECIDING, name) for name in (
+    "decides-404-without-slash", "decides-head-refused", "decides-options-refused", "decides-realm-balances-mock")])
+"""The twin's answers before issue 28 (404 for a missing slash, HEAD and OPTIONS 405, its own realm):
+drift by default, failed by --strict."""
+
+VARIANTS = {v.name: v for v in [*BROKEN, *DECIDING, *COMPATIBLE, ALL_COMPATIBLE, ALL_LENIENT, UNKNOWN_TYPES,
+                                *ITEMS_BROKEN, EARLIER_TWIN]}
 
 
 def variants_app(mock: Any) -> Callable:
@@ -491,6 +654,8 @@ def variants_app(mock: Any) -> Callable:
             return Response("no such variant", 404)(environ, start_response)
         environ = {**environ, "PATH_INFO": "/" + parts[3], "SCRIPT_NAME": f"/v/{variant.name}"}
         request = Request(environ)
+        body = request.get_data()
+        environ["wsgi.input"], environ[BODY_KEY] = io.BytesIO(body), body
         variant.request(request)
         response = Response.from_app(mock, request.environ)
         variant.response(Request(request.environ), response)

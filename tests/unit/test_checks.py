@@ -258,14 +258,74 @@ def test_total_is_one_value_on_every_page():
     broken(rules.TOTAL_CONSTANT, checks.total_is_constant, answer(), [])
 
 
-def test_an_empty_page_is_a_200_with_no_entry_and_the_total():
-    checks.empty_page(answer(), page([], total=4), 4, rules.PAST_THE_END)
-    for response, body in [(answer(404, ENVELOPE), page([], total=4)), (answer(), page(total=4)),
-                           (answer(), page([], total=0)), (answer(), {"total": 4})]:
-        broken(rules.PAST_THE_END, checks.empty_page, response, body, 4, rules.PAST_THE_END)
-    error = broken(rules.UNKNOWN_FILTER, checks.empty_page, answer(), page(total=1), 0, rules.UNKNOWN_FILTER)
-    assert (error.expected, error.got) == ("200, history [], total 0", "200, 1 entries, total 1")
+def test_past_the_end_the_status_is_decided_and_the_total_promised():
+    """Issue 28: a 404 past the end is drift; a page with a total of 0 there is a break."""
+    checks.past_the_end(answer(body=page([], total=4)), 4, 14)
+    broken(rules.PAST_THE_END, checks.past_the_end, answer(404, ENVELOPE), 4, 14)
+    error = broken(rules.TOTAL_PAST_THE_END, checks.past_the_end, answer(body=page([], total=0)), 4, 14)
+    assert error.rule.kind == rules.BREAK and (error.expected, error.got) == (
+        "total 4 (as on the first page)", "total 0 at offset 14")
+    broken(rules.FULL_BUT_AT_THE_END, checks.past_the_end, answer(body=page(total=4)), 4, 14)
 
+
+def test_an_unknown_path_is_404_and_its_envelope_is_decided():
+    checks.unknown_path_answer(answer(404, ENVELOPE), "/nope/")
+    broken(rules.UNKNOWN_PATH, checks.unknown_path_answer, answer(400, ENVELOPE), "/nope/")
+    html = answer(404, b"<h1>Not Found</h1>", content_type="text/html")
+    assert broken(rules.UNKNOWN_PATH_ENVELOPE, checks.unknown_path_answer, html, "/nope/").rule.kind == rules.DRIFT
+
+
+def test_an_allow_header_is_tried_for_its_claim():
+    refusal = answer(405, ENVELOPE, {"Allow": "GET, HEAD, OPTIONS"})
+    assert checks.allowed_methods(refusal) == ["GET", "HEAD", "OPTIONS"]
+    checks.allow_is_true(refusal, {"GET": answer(), "HEAD": answer(), "OPTIONS": answer()})
+    error = broken(rules.ALLOW_IS_TRUE, checks.allow_is_true, refusal, {"GET": answer(), "HEAD": answer(405, ENVELOPE)})
+    assert error.got == "HEAD answered 405" and error.rule.kind == rules.BREAK
+    broken(rules.HEAD_LIKE_GET, checks.allow_lists, answer(405, ENVELOPE, {"Allow": "GET"}), "HEAD",
+           rules.HEAD_LIKE_GET)
+
+
+def test_head_and_options_as_django_and_drf_answer_them():
+    checks.head_like_get(answer(), answer(body=b""))
+    broken(rules.HEAD_LIKE_GET, checks.head_like_get, answer(), answer(405, b""))
+    broken(rules.HEAD_HAS_NO_BODY, checks.head_like_get, answer(), answer(body=b"", content_type="text/html"))
+    metadata = {"name": "Balance History", "description": "d", "renders": ["application/json"], "parses": []}
+    checks.options_metadata(answer(body=metadata))
+    broken(rules.OPTIONS_METADATA, checks.options_metadata, answer(405, ENVELOPE))
+    broken(rules.OPTIONS_METADATA, checks.options_metadata, answer(body={"name": "x"}))
+
+
+def test_a_redirect_to_the_slashed_path_is_decided():
+    assert checks.redirected_to_slash(answer(301, b"", {"Location": "/user/balances/?a=1"}),
+                                      "/user/balances") == "/user/balances/?a=1"
+    broken(rules.TRAILING_SLASH, checks.redirected_to_slash, answer(404, ENVELOPE), "/user/balances")
+    broken(rules.TRAILING_SLASH, checks.redirected_to_slash, answer(301, b"", {"Location": "/elsewhere/"}),
+           "/user/balances")
+
+
+def test_a_token_s_claims_are_tried():
+    token = answer(body={"scope": "read write"})
+    checks.scope_is_true(token, {"read", "write"}, answer(), answer())
+    checks.scope_is_true(token, {"read"}, answer(403, ENVELOPE), answer())
+    broken(rules.TOKEN_SCOPE_IS_TRUE, checks.scope_is_true, token, {"read", "write"}, answer(403, ENVELOPE), answer())
+    assert checks.token_life(token, {"expires_in": 3600}, {"iat": 10, "exp": 3610}) is True
+    assert checks.token_life(token, {"expires_in": 3600}, None) is False
+    broken(rules.TOKEN_LIFE, checks.token_life, token, {"expires_in": 36000}, {"iat": 10, "exp": 3610})
+
+
+def test_a_retry_after_must_be_seconds_or_a_date():
+    for value in ("0", "42", "Wed, 21 Oct 2015 07:28:00 GMT"):
+        checks.retry_after_is_honourable(answer(429, ENVELOPE, {"Retry-After": value}))
+    broken(rules.RETRY_AFTER_HONOURABLE, checks.retry_after_is_honourable,
+           answer(429, ENVELOPE, {"Retry-After": "soon"}))
+
+
+def test_a_filter_matched_in_other_letters_is_drift():
+    entries = [entry()]
+    value = entries[0]["currency"]
+    assert broken(rules.FILTERS_CASE_SENSITIVE, checks.entries_match_filters, answer(), entries,
+                  {"currency": value.lower()}).rule.kind == rules.DRIFT
+    broken(rules.FILTER_EXACT, checks.entries_match_filters, answer(), entries, {"currency": "OTHER"})
 
 def test_a_history_page_is_checked_against_its_query():
     response = answer(200, page([entry()], total=1))

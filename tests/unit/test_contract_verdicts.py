@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 from schemathesis.core.failures import AcceptedNegativeData, CustomFailure, ServerError
@@ -17,6 +18,8 @@ from contract_tests.conformance import Contract
 from contract_tests.html_report import render_html
 from contract_tests.run_report import Finding, RunReport
 from mock_server.spec import load_spec
+
+from ..support import ROOT
 
 SPEC = load_spec()
 HISTORY = "/user/balances/history/"
@@ -34,6 +37,43 @@ def test_every_decision_a_rule_rests_on_is_in_the_spec_and_every_listed_one_is_c
     assert rules.check_decisions(SPEC["x-decisions"]) == []
     used = {rule.decision for rule in rules.all_rules() if rule.decision}
     assert used == set(SPEC["x-decisions"]), "a decision the suite never checks, or one the spec lacks"
+
+
+def suite_tests() -> set[str]:
+    """Every test of the contract suite, as ``test_file.py::test_name``."""
+    return {f"{path.name}::{match}" for path in (ROOT / "contract_tests").glob("test_*.py")
+            for match in re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), re.M)}
+
+
+def test_every_decision_of_the_spec_names_the_check_that_holds_it():
+    """Issue 28: the spec's decisions, in one machine-readable place, each with its check (a
+    test of the suite) and a rule resting on it; a decision without one fails here."""
+    assert [d.id for d in rules.decisions(SPEC)] == list(SPEC["x-decisions"])
+    assert rules.unchecked_decisions(SPEC, suite_tests()) == []
+
+
+def test_a_decision_without_a_check_is_reported():
+    spec = copy.deepcopy(SPEC)
+    del spec["x-decisions"]["filters-case-sensitive"]["check"]
+    spec["x-decisions"]["trailing-slash"]["check"] = "test_errors.py::test_no_such_test"
+    spec["x-decisions"]["made-up"] = {"decision": "no rule rests on it", "check": "test_auth.py::test_no_token_is_401"}
+    assert rules.unchecked_decisions(spec, suite_tests()) == ["filters-case-sensitive", "trailing-slash", "made-up"]
+
+
+def test_the_promises_a_decision_holds_name_documented_items_and_listed_decisions():
+    keys = {item.key for item in Contract(SPEC).items}
+    for rule in rules.all_rules():
+        assert rule.decision is None or not rule.within, rule.text  # a promise, or a decision: not both
+        assert set(rule.within) <= set(SPEC["x-decisions"]), rule.text
+        assert set(rule.holds) <= keys, rule.text
+    assert rules.TOTAL_PAST_THE_END in rules.promises_within("offset-past-the-end")
+
+
+def test_every_decision_has_a_variant_that_differs_in_it_alone():
+    from ..support.variants import DECIDING
+
+    covered = {rule.decision for variant in DECIDING for rule in variant.drifts}
+    assert covered >= set(SPEC["x-decisions"]), set(SPEC["x-decisions"]) - covered
 
 
 def test_a_spec_without_a_decision_the_rules_need_is_reported():

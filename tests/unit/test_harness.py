@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import subprocess
 
-from benchmarks import harness
+import pytest
+from click.testing import CliRunner
+
+from benchmarks import harness, run
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/user/balances/
   1 threads and 16 connections
@@ -159,3 +162,25 @@ def test_the_sandbox_scaling_targets_bookings_with_many_accounts_reads_after_boo
     replicas[3] = (8_500.0, 800.0, 0)
     assert scaling.replicas_target(replicas).met
     assert "| 3 | 8,500 | 0.85x | 800 | 0.80x | 0 |" in scaling.replicas_table(replicas)
+
+
+def test_a_rewritten_report_keeps_what_was_written_by_hand_below_its_line(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    harness.write_markdown(path, ["## Figures", "first run"], ["balances-mock serve"], None)
+    path.write_text(path.read_text() + "\n## Measured by hand\n\nbefore and after a change: 1.02x\n")
+    harness.write_markdown(path, ["## Figures", "second run"], ["balances-mock serve"], None)
+    text = path.read_text()
+    assert "second run" in text and "first run" not in text
+    assert text.endswith("\n## Measured by hand\n\nbefore and after a change: 1.02x\n")
+    assert text.count(harness.KEPT_BELOW) == 1
+
+
+def test_a_report_never_overwrites_a_file_it_did_not_write(tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("# My notes\n")
+    with pytest.raises(harness.NotOurs, match="rewriting it would lose what is in it"):
+        harness.write_markdown(path, ["## Figures"], [], None)
+    assert path.read_text() == "# My notes\n"
+    result = CliRunner().invoke(run.main, ["--markdown", str(path)])
+    assert result.exit_code == 2 and "would lose what is in it" in result.output
+    assert path.read_text() == "# My notes\n"

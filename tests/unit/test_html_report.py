@@ -137,7 +137,19 @@ def test_coverage_is_grouped_by_operation_then_status():
 def test_sections_come_in_the_order_a_reader_needs_them():
     document = render_html(sample_report())
     anchors = re.findall(r'<section id="([a-z]+)">', document)
-    assert anchors == ["settings", "breaks", "drift", "skipped", "coverage", "timings"]
+    assert anchors == ["settings", "breaks", "drift", "decisions", "skipped", "coverage", "timings"]
+
+
+def test_the_decisions_are_listed_with_their_verdicts_checks_and_promises():
+    decisions = [{"id": "offset-past-the-end", "decision": "an empty page <past> the end", "verdict": "drift",
+                  "check": "test_pagination.py::test_offset_past_the_end_gives_an_empty_page",
+                  "promises": [{"rule": "past the end, total is the total", "basis": "docs",
+                                "items": ["getBalanceHistory 200 body total"], "broken": True}]}]
+    document = render_html({**sample_report(), "decisions": decisions})
+    section = document.split('<section id="decisions">', 1)[1].split("</section>", 1)[0]
+    assert "<code>offset-past-the-end</code>" in section and "<td>drift</td>" in section
+    assert "an empty page &lt;past&gt; the end" in section
+    assert "BROKEN: past the end, total is the total [docs] (getBalanceHistory 200 body total)" in section
     assert document.index('class="verdict') < document.index('<section id="settings">')
 
 

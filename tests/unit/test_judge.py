@@ -41,14 +41,16 @@ def rules_of(violations) -> list[str]:
 @pytest.mark.parametrize(("method", "path", "headers", "query", "broken"), [
     ("GET", HISTORY, BEARER_HEADERS, b"limit=10", []),
     ("GET", "/user/balances/nope/", BEARER_HEADERS, b"", [KNOWN_PATH]),
-    ("GET", "/user/balances", BEARER_HEADERS, b"", [rules.TRAILING_SLASH]),
+    ("GET", "/user/balances", BEARER_HEADERS, b"", []),  # the server decides (301); the client broke nothing
     ("DELETE", HISTORY, BEARER_HEADERS, b"", [KNOWN_METHOD]),
-    ("HEAD", HISTORY, BEARER_HEADERS, b"", [rules.HEAD_AND_OPTIONS]),
+    ("HEAD", HISTORY, BEARER_HEADERS, b"", []),
+    ("OPTIONS", HISTORY, BEARER_HEADERS, b"limit=abc", []),
     ("GET", HISTORY, {}, b"", [BEARER]),
     ("GET", HISTORY, {"authorization": "Basic ZGVtbzp4"}, b"", [BEARER]),
-    ("GET", HISTORY, BEARER_HEADERS, b"limit=abc&offset=-1", [PARAMETERS, PARAMETERS]),
-], ids=["valid", "unknown-path", "no-slash", "wrong-method", "head", "no-token", "basic-on-a-resource",
-        "bad-parameters"])
+    ("GET", HISTORY, BEARER_HEADERS, b"limit=abc&offset=x", [PARAMETERS, PARAMETERS]),
+    ("GET", HISTORY, BEARER_HEADERS, b"limit=500&offset=-1&currency=", []),  # decided refusals: the server's
+], ids=["valid", "unknown-path", "no-slash", "wrong-method", "head", "options", "no-token", "basic-on-a-resource",
+        "not-integers", "decided-refusals"])
 def test_requests_are_held_to_the_spec(judge, method, path, headers, query, broken):
     assert rules_of(judge.request(method, path, query, headers, b"")) == [rule.text for rule in broken]
 
@@ -106,7 +108,7 @@ def test_what_the_spec_documents_of_an_answer(judge):
     body["history"][0]["amount"] = "1.00"
     assert answer(judge, json.dumps(body).encode()) == [rules.CONFORMS.text]
     assert answer(judge, b"<h1>404</h1>", status=404, headers={"content-type": "text/html"},
-                  path="/nope/") == [rules.ERRORS_ARE_JSON.text]
+                  path="/nope/") == [rules.UNKNOWN_PATH_ENVELOPE.text]  # Django's own 404 page: drift
     assert answer(judge, b'{"error": "x"}', status=418) == [rules.UNDOCUMENTED_STATUS.text,
                                                               rules.ERRORS_USE_THE_ENVELOPE.text]
 
@@ -120,13 +122,50 @@ def test_a_refused_request_must_be_refused(judge):
 
 
 def test_violations_read_as_log_lines_and_journal_errors(judge):
-    violation = judge.request("GET", HISTORY, b"limit=0", BEARER_HEADERS, b"")[0]
-    line = violation.line("curl -X GET 'http://upstream/user/balances/history/?limit=0'")
-    assert line.startswith("contract violation (request): parameters are as the spec allows [spec]; "
-                           "expected `limit` as the spec allows; got ")
-    assert line.endswith("reproduce: curl -X GET 'http://upstream/user/balances/history/?limit=0'")
+    violation = judge.request("GET", HISTORY, b"limit=x", BEARER_HEADERS, b"")[0]
+    line = violation.line("curl -X GET 'http://upstream/user/balances/history/?limit=x'")
+    assert line.startswith("contract violation (request): parameters are as the documentation allows [docs]; "
+                           "expected `limit` an integer, as the documentation types it; got ")
+    assert line.endswith("reproduce: curl -X GET 'http://upstream/user/balances/history/?limit=x'")
     error = violation.as_error()
-    assert error["code"] == "request_violation" and error["details"]["basis"] == "spec"
+    assert error["code"] == "request_violation" and error["details"]["basis"] == "docs"
+
+
+@pytest.mark.parametrize(("query", "rule"), [(b"currency=", rules.EMPTY_FILTER_REFUSED),
+                                             (b"limit=500", rules.LIMIT_RANGE),
+                                             (b"offset=-1", rules.BAD_PARAMETER_REFUSED),
+                                             (b"limit=abc", rules.BAD_PARAMETER_REFUSED)])
+def test_an_answer_that_takes_a_decision_another_way_is_drift_never_a_break(judge, query, rule):
+    """Issue 28: a 200 to an empty filter (the spec decides 400) is drift, logged as such."""
+    refused = judge.request("GET", HISTORY, query, BEARER_HEADERS, b"")
+    found = judge.answer("GET", HISTORY, query, refused, Answer(200, JSON, page()))
+    assert [v.rule for v in found] == [rule] and all(v.kind == rules.DRIFT for v in found)
+    assert found[0].line("curl").startswith("contract drift (response): ")
+    assert found[0].as_error()["code"] == "response_drift"
+
+
+@pytest.mark.parametrize(("method", "path", "status", "headers", "rule"), [
+    ("HEAD", HISTORY, 405, {**JSON, "allow": "GET"}, rules.HEAD_LIKE_GET),
+    ("OPTIONS", HISTORY, 405, {**JSON, "allow": "GET"}, rules.OPTIONS_METADATA),
+    ("GET", "/user/balances", 404, JSON, rules.TRAILING_SLASH),
+])
+def test_the_old_answers_to_methods_and_slashes_are_drift(judge, method, path, status, headers, rule):
+    body = b'{"error": {"code": "x", "message": "m", "details": {}}}'
+    found = judge.answer(method, path, b"", judge.request(method, path, b"", BEARER_HEADERS, b""),
+                         Answer(status, headers, body))
+    assert [v.rule for v in found] == [rule] and found[0].kind == rules.DRIFT
+
+
+def test_an_allow_that_lists_the_refused_method_is_a_break(judge):
+    body = b'{"error": {"code": "x", "message": "m", "details": {}}}'
+    found = judge.answer("HEAD", HISTORY, b"", [], Answer(405, {**JSON, "allow": "GET, HEAD, OPTIONS"}, body))
+    assert rules.ALLOW_IS_TRUE in [v.rule for v in found]
+    assert all(v.kind == rules.BREAK for v in found if v.rule is rules.ALLOW_IS_TRUE)
+
+
+def test_a_case_insensitive_filter_is_drift(judge):
+    found = judge.answer("GET", HISTORY, b"currency=eth", [], Answer(200, JSON, page()))
+    assert [v.rule for v in found] == [rules.FILTERS_CASE_SENSITIVE]
 
 
 def test_a_compressed_answer_is_checked_decompressed_and_an_unknown_encoding_is_not_checked():
@@ -137,7 +176,8 @@ def test_a_compressed_answer_is_checked_decompressed_and_an_unknown_encoding_is_
 
 
 def test_a_head_answer_has_no_body_to_hold_to_the_envelope(judge):
-    assert answer(judge, b"", status=405, method="HEAD", headers={**JSON, "allow": "GET"}) == []
+    challenge = {**JSON, "www-authenticate": 'Bearer realm="api"'}
+    assert answer(judge, b"", status=401, method="HEAD", headers=challenge) == []
 
 
 def test_a_reproduction_never_shows_a_secret():
