@@ -7,12 +7,17 @@ being killed (``kill -9``); only a power cut can lose the last commits. Each thr
 worker opens its own connection, after the fork.
 
 ``PRAGMA data_version`` tells a connection, without reading a table, whether another one has
-committed since it last looked: a read whose accounts did not change costs no query.
+committed since it last looked: a read whose accounts did not change costs no query. Before
+asking it, a read compares the WAL index's header (the first bytes of the ``-shm`` file, which
+every commit rewrites, and whose change is what moves ``data_version``) with the header it saw
+at its last ``PRAGMA``: unchanged, nothing was committed since, and the pragma (a statement, and
+two ``fcntl`` calls for its read lock) is not asked.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import sqlite3
 import threading
@@ -27,6 +32,10 @@ from mock_server.ledger.bookings import Decision, Remembered, Tail
 from mock_server.ledger.ledger import Entry
 from mock_server.state.interface import Chunk, Snapshot, StateUrlError, kept
 from mock_server.state.records import ArmedFault, ClientRecord, Fault
+
+WAL_INDEX_HEADER = 96
+"""The WAL index's header, both copies (https://sqlite.org/walformat.html, "The WAL-Index
+Header"): every commit, and every restart of the WAL, rewrites it."""
 
 BUSY_TIMEOUT_S = 30.0
 """How long a writer waits for another's lock before it fails (it never should, at booking speed)."""
@@ -213,14 +222,23 @@ class SqliteStore:
             connection.execute("PRAGMA synchronous=NORMAL")
             local.connection = connection
             local.data_version, local.versions, local.faulted = None, {}, None
+            local.wal_index, local.header_seen = None, None
         return connection
 
     def _fresh(self) -> threading.local:
         """This thread's cached versions and faults, emptied if another connection has committed
-        since they were read: one ``PRAGMA data_version``, no table read."""
+        since they were read: one ``PRAGMA data_version``, no table read; and not even that while
+        the WAL index's header is as it was before the last one (nothing committed since)."""
         connection = self._connection()
         local = self._local
+        wal_index = local.wal_index
+        header = wal_index[:WAL_INDEX_HEADER] if wal_index else None  # before the pragma, never after
+        if header is not None and header == local.header_seen:
+            return local
         data_version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if wal_index is None:
+            local.wal_index = _wal_index(self.path)
+        local.header_seen = header
         if data_version != local.data_version:
             local.data_version = data_version
             local.versions.clear()
@@ -329,6 +347,22 @@ class SqliteStore:
         if connection is not None:
             connection.close()
             del self._local.connection
+            if self._local.wal_index:
+                self._local.wal_index.close()
+
+
+def _wal_index(path: Path) -> mmap.mmap | bool:
+    """The WAL index (``-shm`` file) of the database at ``path``, mapped to read its header; False
+    where there is none to map (then every read asks ``PRAGMA data_version``). Mapped once a
+    connection has read in WAL mode, so the file exists; it stays while that connection is open
+    (SQLite removes it only as the last connection closes)."""
+    try:
+        with open(f"{path}-shm", "rb") as file:
+            if os.fstat(file.fileno()).st_size < WAL_INDEX_HEADER:
+                return False
+            return mmap.mmap(file.fileno(), WAL_INDEX_HEADER, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return False
 
 
 def _forked(store: weakref.ref[SqliteStore]) -> None:

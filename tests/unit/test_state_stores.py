@@ -235,3 +235,54 @@ def test_unusable_urls_are_refused_with_what_to_write(url, says):
 def test_a_folder_is_no_sqlite_database(tmp_path):
     with pytest.raises(StateUrlError, match="cannot use .* as a SQLite database"):
         open_store(f"sqlite:///{tmp_path}")
+
+
+def test_sqlite_reads_skip_the_data_version_pragma_only_while_nothing_was_committed(tmp_path):
+    """A SQLite reader asks ``PRAGMA data_version`` only when the WAL index's header moved: every
+    commit of another connection (another worker's, another process's, after a checkpoint that
+    restarts the WAL too) is still seen by the next read, and a read with nothing committed
+    since asks no statement at all."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mock_server.state.records import Fault
+    from mock_server.state.sqlite import SqliteStore
+
+    reader, writer = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    statements: list[str] = []
+    assert reader.look(ACCOUNT, "demo") == (0, False)
+    reader._connection().set_trace_callback(statements.append)
+    for _ in range(3):
+        assert reader.look(ACCOUNT, "demo") == (0, False)
+    statements.clear()
+    assert reader.look(ACCOUNT, "demo") == (0, False)
+    assert statements == []  # nothing committed: no pragma, no query
+
+    for expected in range(1, 4):  # another connection's commits, each seen by the next read
+        booked(writer, deposit(1_000_000))
+        assert reader.look(ACCOUNT, "demo") == (expected, False)
+        assert reader.version(ACCOUNT) == expected
+    writer.faults.arm("demo", Fault("/user/balances/", None, 503, 1))
+    assert reader.look(ACCOUNT, "demo") == (3, True)
+    writer.faults.disarm("demo")
+    assert reader.look(ACCOUNT, "demo") == (3, False)
+
+    # A checkpoint that truncates the WAL, then a commit that restarts it from its first frame.
+    writer._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    booked(writer, deposit(1_000_000))
+    assert reader.look(ACCOUNT, "demo") == (4, False)
+
+    # Another process's commit.
+    code = (f"from mock_server.state.sqlite import SqliteStore\n"
+            f"from tests.unit.test_state_stores import booked, deposit\n"
+            f"booked(SqliteStore({str(tmp_path / 'state.db')!r}), deposit(1_000_000))\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+    assert reader.look(ACCOUNT, "demo") == (5, False)
+
+    # The reader's own commit moves the header, not its data_version: its caches stay right.
+    booked(reader, deposit(1_000_000))
+    assert reader.look(ACCOUNT, "demo") == (6, False)
+    assert writer.look(ACCOUNT, "demo") == (6, False)
+    reader.close()
+    writer.close()
