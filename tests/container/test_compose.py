@@ -95,7 +95,9 @@ def _down(env: dict[str, str]) -> None:
         if containers else []
     compose(env, "down", "--volumes", "--timeout", "5", check=False)
     if containers:
-        podman("rm", "--force", "--ignore", "--volumes", *containers)
+        # --depend: a container others depend on goes with them; without it, one rm of them all
+        # was refused now and then ("has dependent containers which must be removed before it").
+        podman("rm", "--force", "--ignore", "--depend", "--volumes", *containers)
     if volumes:
         podman("volume", "rm", "--force", *volumes, check=False)
 
