@@ -28,6 +28,7 @@ from contract_tests.rules import Rule
 from mock_server.spec import API_SPEC, spec_path
 from mock_server.twin.auth import basic_credentials
 from mock_server.twin.decoding import FORM
+from mock_server.twin.methods import served_methods
 from mock_server.twin.validation import RequestInvalid, SpecValidator
 
 TOKEN_PATH = "/o/token/"
@@ -97,7 +98,8 @@ class ProxyJudge:
         self.contract = Contract(spec)
         self._validator = SpecValidator(spec, base_uri=spec_path(API_SPEC).as_uri())
         self._methods = {path: {m.upper() for m in item if m != "parameters"} for path, item in spec["paths"].items()}
-        self._served = {path: _served(methods) for path, methods in self._methods.items()}
+        # What a Django view with those methods serves (the spec's head-like-get and options-metadata).
+        self._served = {path: set(served_methods(*methods)) for path, methods in self._methods.items()}
 
     def documented(self, method: str, path: str, status: int) -> bool:
         """Whether the spec documents this answer."""
@@ -243,11 +245,6 @@ class ProxyJudge:
             found += _caught(lambda: checks.entries_match_filters(answer, entries, filters))
         return found
 
-
-def _served(methods: set[str]) -> set[str]:
-    """What a Django view with ``methods`` serves: HEAD beside GET, OPTIONS everywhere (the spec's
-    decisions ``head-like-get`` and ``options-metadata``)."""
-    return methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
 
 
 def _sent(query: bytes) -> dict[str, str]:

@@ -34,10 +34,10 @@ PARSES = ("application/json", "application/x-www-form-urlencoded", "multipart/fo
 """DRF's default parsers: ``JSONParser``, ``FormParser`` and ``MultiPartParser``."""
 
 
-def served_methods(method: str) -> tuple[str, ...]:
-    """The methods a route of the API answers, for the one operation the spec gives it: a ``GET``
-    also answers ``HEAD``, and every view answers ``OPTIONS``."""
-    methods = {method.upper(), "OPTIONS"}
+def served_methods(*declared: str) -> tuple[str, ...]:
+    """The methods a route of the API answers, for the operations the spec gives it: a ``GET``
+    also answers ``HEAD``, and every view answers ``OPTIONS`` (in ``Allow``'s order)."""
+    methods = {method.upper() for method in declared} | {"OPTIONS"}
     if "GET" in methods:
         methods.add("HEAD")
     return tuple(allow(methods))
