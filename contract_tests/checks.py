@@ -11,9 +11,12 @@ and on every answer ``balances-mock proxy`` passes on. This module needs no sche
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import requests
@@ -179,30 +182,50 @@ def total_is_constant(response: Any, totals: Iterable[Any]) -> None:
 # -- ordering and filters ----------------------------------------------------------------
 
 def newest_first(response: Any, entries: Sequence[Mapping]) -> None:
+    """Each entry is at or before the one above it. An entry whose timestamp is no date-time
+    is left out: the schema checks report it, and it has no place in time to be out of."""
     stamps = [e["timestamp"] for e in entries]
     instant = _instant_of(stamps)
-    for i in range(1, len(stamps)):
-        if instant(i) > instant(i - 1):
-            raise violation(rules.NEWEST_FIRST, f"entry {i} at or before {stamps[i - 1]}",
+    placed = [i for i in range(len(stamps)) if instant(i) is not None]
+    for before, i in pairwise(placed):
+        if instant(i) > instant(before):
+            raise violation(rules.NEWEST_FIRST, f"entry {i} at or before {stamps[before]}",
                             f"entry {i} at {stamps[i]}", response)
 
 
-def _instant(timestamp: str) -> tuple[str, Decimal]:
-    """Comparable form of an ISO 8601 UTC timestamp, fractional seconds included."""
-    whole, _, fraction = timestamp.rstrip("Z").partition(".")
+_DATE_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", re.ASCII | re.IGNORECASE)
+"""An RFC 3339 date-time (§5.6), its fraction of a second of any length."""
+_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z", re.ASCII)
+"""The form the docs show, whose strings sort in time order once a fraction's trailing zeros go."""
+
+Instant = tuple[str, Decimal]
+
+
+def _instant(timestamp: Any) -> Instant | None:
+    """Comparable form of an RFC 3339 timestamp: at UTC to the second, then the fraction as a
+    decimal; None for anything that is no date-time. A UTC stamp is compared by its text as the
+    quick way of ``_instant_of`` does (a 30 February sorts where its text does, in both ways)."""
+    match = _DATE_TIME.fullmatch(timestamp) if isinstance(timestamp, str) else None
+    if match is None:
+        return None
+    whole, fraction, offset = match.groups()
+    if offset not in "Zz":  # to UTC, as the docs' timestamps are
+        try:
+            moment = datetime.fromisoformat(f"{whole}{offset}").astimezone(UTC)
+        except (ValueError, OverflowError):  # a month 13, an offset of 25 hours, past year 1 or 9999
+            return None
+        whole = moment.strftime("%Y-%m-%dT%H:%M:%S")
     return whole, Decimal(f"0.{fraction or 0}")
 
 
-def _instant_of(stamps: Sequence[str]) -> Callable[[int], tuple[str, Any]]:
+def _instant_of(stamps: Sequence[Any]) -> Callable[[int], Any]:
     """The comparable form of each of ``stamps``, by position: ``_instant``'s, or when every
-    fraction of a second is ASCII digits (as a page's always are), the digits without trailing
-    zeros, which compare as strings in the order their decimals do, at a tenth of the cost
-    (a proxy checks every page it passes on)."""
-    if all(type(stamp) is str for stamp in stamps):
-        parts = [stamp.rstrip("Z").partition(".") for stamp in stamps]
-        if all(not fraction or (fraction.isascii() and fraction.isdigit()) for _, _, fraction in parts):
-            keys = [(whole, fraction.rstrip("0")) for whole, _, fraction in parts]
-            return keys.__getitem__
+    stamp has the docs' form (UTC, ``Z``, as a page's always do), the string without the
+    fraction's trailing zeros, which sorts in time order at a tenth of the cost (a proxy checks
+    every page it passes on)."""
+    if all(type(stamp) is str and _UTC.fullmatch(stamp) for stamp in stamps):
+        keys = [stamp[:-1].rstrip("0").rstrip(".") if "." in stamp else stamp[:-1] for stamp in stamps]
+        return keys.__getitem__
     return lambda i: _instant(stamps[i])
 
 
@@ -239,7 +262,7 @@ def filter_finds_every_match(response: Any, page: Mapping[str, Any], filters: Ma
     cuts = [_oldest(got)] if len(got) >= limit else []
     if not complete and walked:
         cuts.append(_oldest(walked))
-    newest_cut = max(cuts, key=_instant, default=None)
+    newest_cut = max((c for c in cuts if c is not None), key=_instant, default=None)
     cut = _instant(newest_cut) if newest_cut is not None else None
     want, have = _entries_after(expected, cut), _entries_after(got, cut)
     where = ", ".join(f"{key}={value}" for key, value in filters.items())
@@ -259,13 +282,19 @@ def filter_finds_every_match(response: Any, page: Mapping[str, Any], filters: Ma
     return sum(want.values())
 
 
-def _oldest(entries: Sequence[Mapping]) -> str:
-    return min((entry["timestamp"] for entry in entries), key=_instant)
+def _oldest(entries: Sequence[Mapping]) -> str | None:
+    """The oldest of the timestamps that are date-times, or None if none is."""
+    return min((entry["timestamp"] for entry in entries if _instant(entry["timestamp"]) is not None),
+               key=_instant, default=None)
 
 
-def _entries_after(entries: Sequence[Mapping], cut: tuple[str, Decimal] | None) -> Counter[str]:
-    return Counter(json.dumps(entry, sort_keys=True) for entry in entries
-                   if cut is None or _instant(entry["timestamp"]) > cut)
+def _entries_after(entries: Sequence[Mapping], cut: Instant | None) -> Counter[str]:
+    """The entries newer than ``cut`` (all of them without one); with a cut, an entry whose
+    timestamp is no date-time cannot be placed and is left to the schema checks."""
+    def after(entry: Mapping) -> bool:
+        instant = _instant(entry["timestamp"])
+        return instant is not None and instant > cut
+    return Counter(json.dumps(entry, sort_keys=True) for entry in entries if cut is None or after(entry))
 
 
 def totals_add_up(response: Any, parts: Mapping[str, int], total: int, what: str) -> None:

@@ -224,8 +224,11 @@ class Contract:
             self._quick[pointer] = jsonschema_rs.Draft202012Validator({**self._spec, "$ref": pointer},
                                                                        validate_formats=False)
             self._validators[pointer] = Draft202012Validator({"$ref": SPEC_URI + pointer}, registry=self._registry)
-        if self._quick[pointer].is_valid(document):
-            return {}
+        try:
+            if self._quick[pointer].is_valid(document):
+                return {}
+        except UnicodeEncodeError:
+            pass  # a lone surrogate (JSON may escape one) is no Rust string: the jsonschema library decides
         problems: dict[str, str] = {}
         validator = self._validators[pointer]
         for error in validator.iter_errors(document):

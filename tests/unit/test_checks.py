@@ -8,6 +8,7 @@ check that still passes these tests when changed is a check whose change no user
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from types import SimpleNamespace
 from typing import Any
 
@@ -363,6 +364,21 @@ def test_history_is_newest_first_to_the_fraction_of_a_second():
     checks.newest_first(answer(), [entry("2025-01-02T00:00:00.05Z"), entry("2025-01-02T00:00:00Z")])
 
 
+@pytest.mark.parametrize("not_a_date_time", ["2025-01.08T14:45:00Z", "2025-01-15T09:30:00+25:00", "yesterday", "\udfa3",
+                                             "2025-01-02T00:00:00.x5Z"])
+def test_a_timestamp_that_is_no_date_time_is_left_to_the_schema_and_the_others_still_ordered(not_a_date_time):
+    checks.newest_first(answer(),
+                        [entry("2025-01-03T00:00:00Z"), entry(not_a_date_time), entry("2025-01-01T00:00:00Z")])
+    broken(rules.NEWEST_FIRST, checks.newest_first, answer(),
+           [entry("2025-01-01T00:00:00Z"), entry(not_a_date_time), entry("2025-01-03T00:00:00Z")])
+
+
+def test_instants_with_an_offset_are_ordered_at_utc():
+    checks.newest_first(answer(), [entry("2025-01-02T01:30:00+02:00"), entry("2025-01-01T23:00:00Z")])
+    broken(rules.NEWEST_FIRST, checks.newest_first, answer(),
+           [entry("2025-01-02T00:30:00+02:00"), entry("2025-01-01T23:00:00Z")])
+
+
 def test_the_same_request_twice_gives_the_same_page():
     checks.same_response(answer(200, page()), answer(200, page()))
     error = broken(rules.STABLE_ORDER, checks.same_response, answer(200, page()), answer(200, page(total=2)))
@@ -435,6 +451,12 @@ def test_instants_are_compared_as_instants_and_entries_whatever_the_order_of_the
     assert found(reordered, 3) == 3
 
 
+def test_a_filtered_page_with_timestamps_that_are_no_date_times_is_compared_over_the_others():
+    odd = entry("2025-01.08T00:00:00Z")
+    assert found([ETH_DEPOSITS[0], odd], 9, complete=False, limit=2, walked=[ETH_DEPOSITS[0], odd]) == 0
+    assert found([odd], 1, walked=[odd]) == 1  # no cut: the whole history is compared, odd entries included
+
+
 def test_the_per_currency_totals_add_up():
     checks.totals_add_up(answer(), {"ETH": 2, "BTC": 3}, 5, "currency")
     error = broken(rules.TOTALS_ADD_UP, checks.totals_add_up, answer(), {"ETH": 2, "BTC": 2}, 5, "currency")
@@ -499,7 +521,9 @@ STAMPS = st.builds(lambda whole, fraction, zs: whole + (f".{fraction}" if fracti
 
 
 def _newest_first_by_decimal(stamps: list[str]) -> bool:
-    return all(checks._instant(stamps[i]) <= checks._instant(stamps[i - 1]) for i in range(1, len(stamps)))
+    """The date-times among ``stamps``, as decimals, each at or before the one before it."""
+    placed = [instant for instant in map(checks._instant, stamps) if instant is not None]
+    return all(later <= earlier for earlier, later in pairwise(placed))
 
 
 @given(st.lists(STAMPS, max_size=6))
@@ -531,8 +555,8 @@ def test_newest_first_compares_fractions_of_a_second(stamps, kept):
             checks.newest_first(None, entries)
 
 
-def test_newest_first_falls_back_to_decimals_for_fractions_that_are_not_plain_digits():
-    """``1e2`` is not a page's fraction, but a decimal reads it (0.1e2 = 10): the same verdict as ever."""
-    checks.newest_first(None, [{"timestamp": "2025-01-15T09:30:00.1e2Z"}, {"timestamp": "2025-01-15T09:30:00.9Z"}])
-    with pytest.raises(ContractViolation):
-        checks.newest_first(None, [{"timestamp": "2025-01-15T09:30:00.9Z"}, {"timestamp": "2025-01-15T09:30:00.1e2Z"}])
+def test_a_fraction_that_is_not_plain_digits_is_no_date_time():
+    """``1e2`` reads as a decimal (0.1e2 = 10) but is no fraction of a second RFC 3339 knows."""
+    for stamps in (["2025-01-15T09:30:00.1e2Z", "2025-01-15T09:30:00.9Z"],
+                   ["2025-01-15T09:30:00.9Z", "2025-01-15T09:30:00.1e2Z"]):
+        checks.newest_first(None, [{"timestamp": stamp} for stamp in stamps])

@@ -170,3 +170,14 @@ def test_long_messages_are_cut_to_160_characters():
     assert _short("x" * 160) == "x" * 160
     assert _short("x" * 161) == "x" * 159 + "…"
     assert _short("x" * 20, limit=10) == "x" * 9 + "…"
+
+
+def test_a_lone_surrogate_in_a_string_is_judged_by_the_schema_like_any_other_text(contract):
+    """JSON may escape a lone surrogate (``"\\ud800"``); a Python string holds it, a Rust one cannot,
+    so the quick validator steps aside and the answer is still judged, not a crash."""
+    good = {"things": [{"id": 1, "tags": ["\ud800"]}], "counts": {"\udfa3": 2}}
+    assert set(shown(contract, "GET", "/things/", 200, listing(), good).values()) == {None}
+    bad = {"things": [{"id": "\ud800"}], "counts": {}}
+    assert shown(contract, "GET", "/things/", 200, listing(), bad)["body things[].id"] == \
+        "'\\ud800' is not of type 'integer'"
+    assert contract.problems("GET", "/things/", 200, listing(), lambda: bad)
