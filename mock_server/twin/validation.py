@@ -1,11 +1,13 @@
 """Request validation, driven by the spec through openapi-core.
 
 The spec alone says which parameters exist, their types, ranges and defaults; this module
-only turns openapi-core's verdict into ``{parameter: [reasons]}``. A full openapi-core
-validation costs about a millisecond, more than everything else a request does, and its
-verdict depends on nothing but the operation and the raw query string, so verdicts are
-memoised per (path, method, query string): a client repeating a query pays for the
-validation once, and a fuzzer sending new ones still gets every one validated.
+only turns openapi-core's verdict into ``{parameter: [reasons]}``. An openapi-core
+validation of a query costs about two milliseconds, ten times everything else a request does,
+and its verdict depends on nothing but the operation and the raw query string, so verdicts are
+memoised per (path, method, query string): a client repeating a query pays for the validation
+once. A new query (the next page's offset) is judged one parameter at a time, each against an
+operation that declares it alone (OpenAPI has no rule across parameters), and each
+parameter's verdict is memoised too: paging pays for one parameter, not for all four.
 """
 
 from __future__ import annotations
@@ -105,10 +107,15 @@ class SpecValidator:
     def __init__(self, spec: Mapping[str, Any], cache_size: int = 4096, base_uri: str = "") -> None:
         """``base_uri`` is where the spec was read from, to resolve references to other files."""
         self._openapi = _openapi(spec, base_uri)
+        self._spec, self._base_uri = spec, base_uri
         self._host = spec["servers"][0]["url"]
         self._parameters = V31RequestParametersUnmarshaller(self._openapi.spec)
         self._body = V31RequestBodyUnmarshaller(self._openapi.spec)
         self._query_verdict = lru_cache(maxsize=cache_size)(self._judge_query)
+        self._parameter_verdict = lru_cache(maxsize=cache_size)(self._judge_parameter)
+        self._alone: dict[tuple[str, str], Mapping[str, V31RequestParametersUnmarshaller] | None] = {}
+        """Per operation, an unmarshaller per query parameter that knows that parameter alone;
+        None for an operation the spec does not have (judged whole, as openapi-core refuses it)."""
 
     def query(self, path: str, method: str, query_string: bytes) -> Mapping[str, Any]:
         """The operation's query parameters, with the spec's defaults; or RequestInvalid."""
@@ -175,18 +182,68 @@ class SpecValidator:
                      ) -> tuple[Mapping[str, Any], Mapping[str, list[str]]]:
         try:
             # Django keeps the last of repeated parameters; so do we.
-            pairs = dict(query_pairs(query_string)).items()
+            pairs = dict(query_pairs(query_string))
         except Undecodable as undecodable:
             return MappingProxyType({}), {"query": [str(undecodable)]}
+        alone = self._parameters_alone(path, method)
+        if alone is None:
+            return self._judged(self._parameters, path, method, pairs.items())
+        params: dict[str, Any] = {}
+        problems: dict[str, list[str]] = {}
+        for name in alone:  # in the order openapi-core reads them: the verdict is the same
+            read, found = self._parameter_verdict(path, method, name, pairs.get(name))
+            params.update(read)
+            for where, reasons in found.items():
+                problems.setdefault(where, []).extend(reasons)
+        return MappingProxyType(params), problems
+
+    def _judge_parameter(self, path: str, method: str, name: str, value: str | None
+                         ) -> tuple[Mapping[str, Any], Mapping[str, list[str]]]:
+        """The verdict on one query parameter, ``value`` None when it was not sent."""
+        unmarshaller = self._parameters_alone(path, method)[name]  # type: ignore[index]
+        return self._judged(unmarshaller, path, method, [] if value is None else [(name, value)])
+
+    def _judged(self, unmarshaller: V31RequestParametersUnmarshaller, path: str, method: str,
+                pairs: Iterable[tuple[str, str]]) -> tuple[Mapping[str, Any], Mapping[str, list[str]]]:
         request = _SpecRequest(path, method, list(pairs), host_url=self._host)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = self._parameters.unmarshal(request)
+            result = unmarshaller.unmarshal(request)
         problems: dict[str, list[str]] = {}
         for error in result.errors:
             name = getattr(error, "name", None) or "query"
             problems.setdefault(name, []).append(_reason(error))
         return MappingProxyType(dict(result.parameters.query)), problems
+
+    def _parameters_alone(self, path: str, method: str) -> Mapping[str, V31RequestParametersUnmarshaller] | None:
+        """The operation's query parameters in openapi-core's order (the operation's, then the
+        path item's it does not override), each with an unmarshaller of an operation that
+        declares it alone; built on first use."""
+        key = (path, method)
+        if key not in self._alone:
+            self._alone[key] = self._unmarshallers_alone(path, method)
+        return self._alone[key]
+
+    def _unmarshallers_alone(self, path: str, method: str) -> dict[str, V31RequestParametersUnmarshaller] | None:
+        item = self._spec.get("paths", {}).get(path)
+        operation = item.get(method) if isinstance(item, Mapping) else None
+        if not isinstance(operation, Mapping):
+            return None
+        declared = [*(operation.get("parameters") or ()), *(item.get("parameters") or ())]
+        resolved = self._openapi.spec / "paths" / path
+        readable = [*((resolved / method).get("parameters") or ()), *(resolved.get("parameters") or ())]
+        alone: dict[str, V31RequestParametersUnmarshaller] = {}
+        seen = set()
+        for raw, parameter in zip(declared, readable, strict=True):  # the same lists: refs followed on the right
+            name, where = (parameter / "name").read_str(), (parameter / "in").read_str()
+            if (name, where) in seen or where != "query":
+                seen.add((name, where))
+                continue
+            seen.add((name, where))
+            document = {**self._spec, "paths": {path: {method: {**operation, "parameters": [raw]}}}}
+            openapi = OpenAPI.from_dict(document, base_uri=self._base_uri, config=Config(spec_validator_cls=None))
+            alone[name] = V31RequestParametersUnmarshaller(openapi.spec)
+        return alone
 
 
 class RequestValidation:
