@@ -11,7 +11,6 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -22,10 +21,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from ..support import ACCOUNT, BALANCES, CLOCK, HISTORY, RESET, SECRET, TRANSACTIONS
+from ..support import ACCOUNT, BALANCES, CLOCK, HISTORY, RESET
 from ..support.assertions import assert_envelope
 from ..support.contract import CREDENTIALS, SMALL_WINDOW, WITHOUT_SCHEMA, run_contract
-from ..support.mock import CLI, MockServer, start_server
+from ..support.mock import MockServer, start_server
 from ..support.redis import redis_server
 from ..support.sandbox import Entry, Sandbox, check_books, check_chain, units
 
@@ -373,21 +372,6 @@ def test_the_same_calls_give_the_same_bytes_on_fresh_servers():
 
 # -- switches and refusals ---------------------------------------------------------------------
 
-def test_no_sandbox_answers_its_paths_as_any_unknown_path():
-    mock = start_server("--quiet", "--no-sandbox")
-    try:
-        mock.wait_for_line("stop with Ctrl-C")
-        assert "  sandbox: off\n" in mock.output
-        sandbox = Sandbox(mock.url)
-        for method, path in (("GET", ACCOUNT), ("POST", TRANSACTIONS), ("GET", CLOCK), ("POST", RESET)):
-            answer = sandbox.session.request(method, f"{mock.url}{path}", json={}, timeout=10)
-            nope = sandbox.session.request(method, f"{mock.url}/__nope/", json={}, timeout=10)
-            assert_envelope(answer, 404, "not_found")
-            assert answer.json() == json.loads(nope.text.replace("/__nope/", path)), (method, path)
-    finally:
-        mock.stop()
-
-
 def test_the_default_state_is_a_temporary_file_removed_at_exit(tmp_path):
     mock = start_server("--quiet", env={"TMPDIR": str(tmp_path)})
     try:
@@ -411,16 +395,6 @@ def test_memory_state_runs_one_worker():
         assert [reader.account()["booked_entries"] for reader in readers] == [1] * 12
     finally:
         mock.stop()
-
-
-@pytest.mark.parametrize("url", ["ftp://x", "sqlite:///no/such/dir/x.db", "redis://127.0.0.1:1/0"])
-def test_an_unusable_state_url_is_a_usage_error(url):
-    result = subprocess.run([*CLI, "serve", "--token-secret", SECRET, "--state", url],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1 and url in errors[0], result.stderr
 
 
 # -- the contract, after the sandbox -------------------------------------------------------------

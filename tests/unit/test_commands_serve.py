@@ -96,3 +96,25 @@ def test_the_banner_says_where_the_console_is_and_how_to_turn_it_off(capsys):
     assert "  console: off\n" in capsys.readouterr().out
     cli._announce("http://127.0.0.1:8000", Settings(sandbox=False), None)
     assert "console" not in capsys.readouterr().out
+
+
+def test_no_sandbox_is_said_in_the_banner_and_leaves_its_paths_to_the_unknown_path_answer(serve, capsys):
+    """The app itself answers the sandbox's paths as unknown ones (tests/http/test_control.py)."""
+    result, settings = serve("--no-sandbox")
+    assert result.exit_code == 0, result.output
+    assert (settings.sandbox, settings.journal, settings.console) == (False, False, False)
+    cli._announce("http://127.0.0.1:8000", settings, None)
+    assert "  sandbox: off\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "sqlite:///no/such/dir/x.db", "redis://127.0.0.1:1/0"])
+def test_an_unusable_state_url_is_a_usage_error(monkeypatch, url):
+    """The real app factory opens the state; only the server is replaced, so nothing listens."""
+    served: list[Any] = []
+    monkeypatch.setattr(cli, "serve", lambda app, options, on_ready: served.append(app))
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--token-secret", "x" * 32, "--state", url])
+    assert result.exit_code == 2 and not served, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and url in errors[0], result.stderr
