@@ -13,6 +13,8 @@ container tests alone, ``-m "not container"`` leaves them out.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -64,9 +66,22 @@ def spec() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def docs_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
-    """The documentation site, built once per session (``mkdocs build --strict``) into a temporary folder."""
-    return build_site(tmp_path_factory.mktemp("site"))
+def docs_site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> BuiltSite:
+    """The documentation site, built once per session (``mkdocs build --strict``, 4 s) into a
+    temporary folder. Under pytest-xdist the workers share one build: the first to need it
+    builds it under the session's own folder (the parent of every worker's), the others wait
+    for it and read what it said."""
+    if not hasattr(request.config, "workerinput"):
+        return build_site(tmp_path_factory.mktemp("site"))
+    shared = tmp_path_factory.getbasetemp().parent
+    with (shared / "site.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        record = shared / "site.json"
+        if not record.exists():
+            built = build_site(shared / "site")
+            record.write_text(json.dumps({"returncode": built.returncode, "output": built.output}))
+        said = json.loads(record.read_text())
+    return BuiltSite(shared / "site", said["returncode"], said["output"])
 
 
 @pytest.fixture(scope="session")
