@@ -118,3 +118,14 @@ def test_an_unusable_state_url_is_a_usage_error(monkeypatch, url):
     assert result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and url in errors[0], result.stderr
+
+
+def test_a_bad_or_missing_clients_file_is_a_usage_error_naming_the_fault(serve, tmp_path):
+    """Each fault's message is tested in test_clients_file.py; here, that serve shows it."""
+    bad = tmp_path / "clients.yaml"
+    bad.write_text("clients:\n  - {client_id: x, client_secret: y, scopes: [admin]}\n")
+    for path, message in ((bad, "clients[0].scopes: unknown scope admin"), (tmp_path / "no.yaml", "cannot read")):
+        result, settings = serve("--clients", str(path))
+        assert result.exit_code == 2 and settings is None
+        assert message in result.stderr
+        assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
