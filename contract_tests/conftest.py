@@ -233,7 +233,7 @@ def settings(request: pytest.FixtureRequest) -> ContractSettings:
 
 @pytest.fixture(scope="session")
 def spec(settings: ContractSettings) -> dict[str, Any]:
-    return yaml.load(settings.spec_path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    return read_spec(settings.spec_path)
 
 
 CLIENT_KEY = pytest.StashKey[ContractClient]()

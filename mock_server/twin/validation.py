@@ -236,10 +236,11 @@ class SpecValidator:
         seen = set()
         for raw, parameter in zip(declared, readable, strict=True):  # the same lists: refs followed on the right
             name, where = (parameter / "name").read_str(), (parameter / "in").read_str()
-            if (name, where) in seen or where != "query":
-                seen.add((name, where))
+            if (name, where) in seen:  # the path item's, overridden by the operation's
                 continue
             seen.add((name, where))
+            if where != "query":
+                continue
             document = {**self._spec, "paths": {path: {method: {**operation, "parameters": [raw]}}}}
             openapi = OpenAPI.from_dict(document, base_uri=self._base_uri, config=Config(spec_validator_cls=None))
             alone[name] = V31RequestParametersUnmarshaller(openapi.spec)
