@@ -214,7 +214,7 @@ def _instant(timestamp: Any) -> Instant | None:
             moment = datetime.fromisoformat(f"{whole}{offset}").astimezone(UTC)
         except (ValueError, OverflowError):  # a month 13, an offset of 25 hours, past year 1 or 9999
             return None
-        whole = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        whole = moment.replace(tzinfo=None).isoformat()  # four digits of year, as the docs' form has
     return whole, Decimal(f"0.{fraction or 0}")
 
 

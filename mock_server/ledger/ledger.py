@@ -63,8 +63,10 @@ def format_timestamp(epoch_seconds: int) -> str:
 
 @lru_cache(maxsize=4096)
 def _date(days: int) -> str:
-    """The calendar date of a day since the epoch; a page's entries share a few days."""
-    return time.strftime("%Y-%m-%d", time.gmtime(days * 86_400))
+    """The calendar date of a day since the epoch; a page's entries share a few days. The year
+    is written with its four digits: ``strftime``'s ``%Y`` writes year 25 as ``25`` (glibc)."""
+    day = time.gmtime(days * 86_400)
+    return f"{day.tm_year:04d}-{day.tm_mon:02d}-{day.tm_mday:02d}"
 
 
 class Entry(NamedTuple):

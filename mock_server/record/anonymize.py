@@ -84,7 +84,8 @@ class Disguise:
             raise AnonymizeError(f"a timestamp is not an ISO 8601 time ({len(value)} characters), so it cannot be "
                                  "shifted; nothing was written")
         moved = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S") + timedelta(seconds=self.offset())
-        return f"{moved:%Y-%m-%dT%H:%M:%S}{match.group(2) or ''}{match.group(3)}"
+        # isoformat, not strftime: its year keeps four digits (glibc's %Y writes year 900 as "900")
+        return f"{moved.isoformat(timespec='seconds')}{match.group(2) or ''}{match.group(3)}"
 
 
 def _quantize(value: Decimal, places: int) -> Decimal:

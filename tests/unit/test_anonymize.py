@@ -4,6 +4,7 @@ account is as consistent as it was (links that held still hold, those that did n
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -87,6 +88,7 @@ def test_timestamps_keep_their_form():
     assert disguise.shift("2025-01-15T09:30:00.250Z").endswith(".250Z")
     assert disguise.shift("2025-01-15T09:30:00+00:00").endswith("+00:00")
     assert disguise.shift("2025-01-15T09:30:00Z") != "2025-01-15T09:30:00Z"
+    assert re.fullmatch(r"0\d{3}-\d\d-\d\dT\d\d:\d\d:\d\dZ", disguise.shift("0900-06-15T09:30:00Z"))  # four digits
     with pytest.raises(AnonymizeError, match="cannot be shifted"):
         disguise.shift("15/01/2025 09:30")
 

@@ -375,6 +375,7 @@ def test_a_timestamp_that_is_no_date_time_is_left_to_the_schema_and_the_others_s
 
 def test_instants_with_an_offset_are_ordered_at_utc():
     checks.newest_first(answer(), [entry("2025-01-02T01:30:00+02:00"), entry("2025-01-01T23:00:00Z")])
+    checks.newest_first(answer(), [entry("2025-01-02T00:00:00Z"), entry("0999-01-02T01:30:00+01:00")])  # 4 digits
     broken(rules.NEWEST_FIRST, checks.newest_first, answer(),
            [entry("2025-01-02T00:30:00+02:00"), entry("2025-01-01T23:00:00Z")])
 
