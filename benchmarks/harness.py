@@ -68,19 +68,21 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str], scrip
     return wrk_turn_about({url: url}, seconds, connections, headers, script)[url]
 
 
-def wrk_turn_about(urls: dict[str, str], seconds: int, connections: int,
-                   headers: dict[str, str], script: Path | None = None) -> dict[str, Load]:
+def wrk_turn_about(urls: Mapping[str, str], seconds: int, connections: int,
+                   headers: dict[str, str], script: Path | Mapping[str, Path] | None = None) -> dict[str, Load]:
     """``wrk`` for several servers at once, each URL warmed up, then measured in turn three
     times over: a busy moment of a shared machine then falls on all of them alike, which is
-    what a comparison between them needs. ``script``: a wrk Lua script (a POST, say)."""
-    command = wrk_command(connections, headers, script)
-    for url in urls.values():
-        subprocess.run([*command, f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
+    what a comparison between them needs. ``script``: a wrk Lua script (a POST, say), or one
+    per label (the same URL loaded different ways, compared in turn)."""
+    scripts = script if isinstance(script, Mapping) else dict.fromkeys(urls, script)
+    commands = {label: wrk_command(connections, headers, scripts[label]) for label in urls}
+    for label, url in urls.items():
+        subprocess.run([*commands[label], f"-d{WARM_UP_SECONDS}s", url], capture_output=True, check=True)
     runs: dict[str, list[Load]] = {label: [] for label in urls}
     for _ in range(REPEATS):
         for label, url in urls.items():
-            runs[label].append(parse_wrk(subprocess.run([*command, f"-d{seconds}s", url], capture_output=True,
-                                                        text=True, check=True).stdout))
+            runs[label].append(parse_wrk(subprocess.run([*commands[label], f"-d{seconds}s", url],
+                                                        capture_output=True, text=True, check=True).stdout))
     return {label: Load(statistics.median(r.requests_per_second for r in loads),
                         statistics.median(r.p50_ms for r in loads), statistics.median(r.p99_ms for r in loads),
                         sum(r.errors for r in loads))

@@ -60,6 +60,22 @@ def test_servers_compared_are_measured_in_turn(monkeypatch):
     assert loads["logged"].requests_per_second == loads["quiet"].requests_per_second == 22478.03
 
 
+def test_one_url_loaded_by_a_script_per_label_is_measured_in_turn(monkeypatch, tmp_path):
+    """The sandbox's bookings with 1, 100 and 10,000 accounts: one URL, a script each, in turn."""
+    calls = []
+
+    def fake_run(command, **kwargs):
+        calls.append((command[command.index("-s") + 1], command[-2]))
+        return subprocess.CompletedProcess(command, 0, stdout=WRK_OUTPUT, stderr="")
+
+    monkeypatch.setattr(harness.subprocess, "run", fake_run)
+    scripts = {label: tmp_path / f"{label}.lua" for label in ("1", "100")}
+    loads = harness.wrk_turn_about(dict.fromkeys(scripts, "http://a/"), 3, 16, {}, scripts)
+    one, hundred = str(scripts["1"]), str(scripts["100"])
+    assert calls == [(one, "-d2s"), (hundred, "-d2s")] + [(one, "-d3s"), (hundred, "-d3s")] * 3
+    assert set(loads) == {"1", "100"}
+
+
 def test_compare_measures_every_endpoint_with_the_servers_in_turn(monkeypatch):
     calls = []
 
