@@ -167,7 +167,7 @@ def test_sigterm_answers_requests_in_flight_and_exits_zero(images):
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             in_flight = [pool.submit(slow, i) for i in range(4)]
-            wait_until(lambda: _connections_to(port) >= 4, 5, "the four requests to reach the server")
+            wait_until(lambda: _requests_read(port) >= 4, 5, "the server to read the four requests")
             seconds = container.stop(timeout=10)
             assert [future.result(timeout=15) for future in in_flight] == [200] * 4
         assert container.inspect()["State"]["ExitCode"] == 0, container.logs()
@@ -176,11 +176,17 @@ def test_sigterm_answers_requests_in_flight_and_exits_zero(images):
         container.remove()
 
 
-def _connections_to(port: str) -> int:
-    """Established connections to loopback ``port``, counted from this machine's side (ss)."""
-    listed = subprocess.run(["ss", "-Htn", "state", "established", "dst", f"127.0.0.1:{port}"], capture_output=True,
-                            text=True, check=True)
-    return len(listed.stdout.splitlines())
+def _requests_read(port: str) -> int:
+    """Connections the server on loopback ``port`` holds with nothing left unread, counted from
+    its side (ss): 0 while one still waits in its listening socket's queue or holds unread bytes.
+    A connection merely established may not be accepted yet, and a server that stops on SIGTERM
+    closes what it never accepted: only a request it has read is in flight."""
+    def rows(*selector: str) -> list[list[str]]:
+        listed = subprocess.run(["ss", "-Htn", *selector], capture_output=True, text=True, check=True)
+        return [line.split() for line in listed.stdout.splitlines()]
+    waiting = [row for row in rows("state", "listening", "sport", f"= :{port}") if row[0] != "0"]
+    held = rows("state", "established", "sport", f"= :{port}")
+    return 0 if waiting or any(row[0] != "0" for row in held) else len(held)
 
 
 def test_its_healthcheck_turns_healthy(served):
