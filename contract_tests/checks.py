@@ -284,8 +284,8 @@ def filter_finds_every_match(response: Any, page: Mapping[str, Any], filters: Ma
 
 def _oldest(entries: Sequence[Mapping]) -> str | None:
     """The oldest of the timestamps that are date-times, or None if none is."""
-    return min((entry["timestamp"] for entry in entries if _instant(entry["timestamp"]) is not None),
-               key=_instant, default=None)
+    placed = [(instant, entry["timestamp"]) for entry in entries if (instant := _instant(entry["timestamp"]))]
+    return min(placed)[1] if placed else None
 
 
 def _entries_after(entries: Sequence[Mapping], cut: Instant | None) -> Counter[str]:
