@@ -32,9 +32,15 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 parsed eight times faster, which a server's start (and a container's first token) waits for."""
 
 
-@cache
 def load_spec(name: str = API_SPEC) -> dict[str, Any]:
-    """The parsed spec, read once per process."""
+    """The parsed spec, read once per process: ``load_spec()`` and ``load_spec(API_SPEC)`` are
+    the same object (a cache keyed on the arguments as written would hold two, and the app
+    would not know its spec for one the package ships)."""
+    return _parsed(name)
+
+
+@cache
+def _parsed(name: str) -> dict[str, Any]:
     return yaml.load(spec_path(name).read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
 
 
