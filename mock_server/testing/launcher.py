@@ -14,7 +14,7 @@ import re
 import signal
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,17 +66,21 @@ class ServerProcess:
 
 
 def launch(command: Sequence[str], ready: str = READY, url: str | None = None, env: dict[str, str] | None = None,
-           cwd: Path | None = None, timeout: float = 60) -> ServerProcess:
+           cwd: Path | None = None, timeout: float = 60,
+           popen: Callable[..., subprocess.Popen] = subprocess.Popen) -> ServerProcess:
     """Run ``command`` and return once it prints a line containing ``ready`` and a URL (or,
     given ``url`` for a server that prints none, once it prints ``ready``).
+
+    ``popen`` starts the process, with ``subprocess.Popen``'s arguments: the project's tests
+    fork their servers from a process that has imported the package already.
 
     RuntimeError, with everything the command printed, if it exits or stays silent first.
     """
     command = list(command)
     # A process group of its own: ``kill`` reaches the workers, and a Ctrl-C meant for the
     # caller (a test run) does not stop the server before the caller does.
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True)
+    process = popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True)
     server = ServerProcess(process, url or "", command)
     found = threading.Event()
 

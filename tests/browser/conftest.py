@@ -19,10 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
-from mock_server.testing.launcher import launch
-
 from ..support import SECRET
-from ..support.mock import CLI, MockServer
+from ..support.mock import CLI, MockServer, launch_cli
 from ..support.required import tool_missing
 
 HERE = Path(__file__).parent
@@ -86,7 +84,7 @@ def served() -> Iterator[MockServer]:
     as a client of its own. It listens on 127.0.0.2: loopback still, but not a name Swagger UI takes
     for local (it asks validator.swagger.io about a spec on any other host unless told not to), so
     a request that leaves is caught."""
-    server = MockServer(launch([*CLI, "serve", "--host", "127.0.0.2", "--port", "0", "--workers", "1", "--quiet",
+    server = MockServer(launch_cli([*CLI, "serve", "--host", "127.0.0.2", "--port", "0", "--workers", "1", "--quiet",
                                 "--token-secret", SECRET]))
     yield server
     server.stop()

@@ -25,10 +25,11 @@ from mock_server.proxy.forwarder import Proxy, ProxyOptions
 from mock_server.proxy.judge import REFUSED_NOT_ANSWERED, ProxyJudge
 from mock_server.spec import load_spec
 from mock_server.state import open_journal, open_store
-from mock_server.testing.launcher import ServerProcess, launch
+from mock_server.testing.launcher import ServerProcess
 
 from ..support import DEMO, DEMO_READ
 from ..support.contract import SMALL_WINDOW, run_contract
+from ..support.mock import CLI, launch_cli
 from ..support.variants import ALL_COMPATIBLE
 
 pytestmark = pytest.mark.slow
@@ -143,7 +144,7 @@ def test_a_path_reaches_the_upstream_as_the_client_sent_its_bytes(variants_serve
 
 def test_the_contract_suite_passes_through_the_proxy_and_the_mock_breaks_nothing(server, capsys, monkeypatch,
                                                                                  tmp_path):
-    proxy = launch([sys.executable, "-m", "mock_server", "proxy", server.url, "--port", "0", "--quiet"])
+    proxy = launch_cli([*CLI, "proxy", server.url, "--port", "0", "--quiet"])
     try:
         monkeypatch.chdir(tmp_path)
         run = run_contract(capsys, proxy.url, "--client-id", DEMO[0], "--client-secret", DEMO[1],
@@ -175,7 +176,7 @@ def _send(url: str, **query: Any) -> None:
 
 def test_on_stop_a_summary_a_junit_report_and_the_exit_status(server, tmp_path):
     report = tmp_path / "proxy.xml"
-    proxy = launch([sys.executable, "-m", "mock_server", "proxy", server.url, "--port", "0", "--quiet",
+    proxy = launch_cli([*CLI, "proxy", server.url, "--port", "0", "--quiet",
                     "--fail-on-violation", "--junitxml", str(report)])
     _send(proxy.url, limit=10)
     _send(proxy.url, limit="ten")
@@ -188,7 +189,7 @@ def test_on_stop_a_summary_a_junit_report_and_the_exit_status(server, tmp_path):
     assert suite.get("failures") == "1"
     assert suite.find("testcase").get("name") == "request: parameters are as the documentation allows"
 
-    clean = launch([sys.executable, "-m", "mock_server", "proxy", server.url, "--port", "0", "--quiet",
+    clean = launch_cli([*CLI, "proxy", server.url, "--port", "0", "--quiet",
                     "--fail-on-violation", "--junitxml", str(report)])
     _send(clean.url, limit=10)
     code, output = _stopped(clean)
@@ -216,7 +217,7 @@ def test_drift_is_counted_apart_and_fails_only_strictly(variants_server, tmp_pat
     lenient = f"{variants_server.url}/v/lenient-empty-type-matches-nothing"
     for strict, expected in (((), 0), (("--strict",), 1)):
         report = tmp_path / f"proxy{len(strict)}.xml"
-        proxy = launch([sys.executable, "-m", "mock_server", "proxy", lenient, "--port", "0", "--quiet",
+        proxy = launch_cli([*CLI, "proxy", lenient, "--port", "0", "--quiet",
                         "--fail-on-violation", *strict, "--junitxml", str(report)])
         _send(proxy.url, type="")
         code, output = _stopped(proxy)

@@ -31,11 +31,11 @@ from contract_tests import rules
 from mock_server import Settings, create_app
 from mock_server.commands.main import main
 from mock_server.serving.ports import free_port
-from mock_server.testing.launcher import ServerProcess, launch
+from mock_server.testing.launcher import ServerProcess
 
 from ..support import BALANCES, DEMO, HISTORY, SECRET, TOKEN
 from ..support.assertions import assert_envelope
-from ..support.mock import CLI, InProcessMock, grant, start_server
+from ..support.mock import CLI, InProcessMock, grant, launch_cli, start_server
 
 JOURNAL = "/__proxy/requests"
 BEARER = {"Authorization": "Bearer not-checked-by-this-upstream"}
@@ -49,7 +49,7 @@ CHUNK = 64 * 1024
 
 def start_proxy(target: str, *args: str) -> ServerProcess:
     """``balances-mock proxy TARGET`` on a free port, once it listens."""
-    return launch([*CLI, "proxy", target, "--port", "0", *args])
+    return launch_cli([*CLI, "proxy", target, "--port", "0", *args])
 
 
 def stop(*servers: ServerProcess) -> None:

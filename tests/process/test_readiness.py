@@ -15,9 +15,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from mock_server.commands.main import main
-from mock_server.testing.launcher import launch
 
-from ..support.mock import CLI, MockServer, start_server
+from ..support.mock import CLI, MockServer, launch_cli, start_server
 
 
 def ready(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -95,7 +94,7 @@ def free_span(length: int) -> int:
 def test_servers_on_one_range_each_take_a_port_of_their_own_and_refuse_when_none_is_left():
     first = free_span(2)
     span = f"{first}-{first + 1}"
-    servers = [MockServer(launch([*CLI, "serve", "--port", span, "--workers", "1", "--quiet"])) for _ in range(2)]
+    servers = [MockServer(launch_cli([*CLI, "serve", "--port", span, "--workers", "1", "--quiet"])) for _ in range(2)]
     try:
         ports = sorted(int(server.url.rsplit(":", 1)[1]) for server in servers)
         assert ports == [first, first + 1]

@@ -5,7 +5,6 @@ secret's value. One module decides what is secret (contract_tests/redaction.py).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,9 @@ from click.testing import CliRunner
 
 from contract_tests.reproduce import curl_command
 from mock_server.commands.main import main
-from mock_server.testing.launcher import launch
 
 from ..support import DEMO, HISTORY, SECRET, TOKEN, TRANSACTIONS
-from ..support.mock import start_server
+from ..support.mock import CLI, launch_cli, start_server
 
 SECRETS = {  # each value unique, so a find names the secret that leaked
     "bearer": "bearer-value-0f3a",
@@ -86,7 +84,7 @@ def test_the_mock_writes_no_secret_to_its_journal_access_log_or_state(mock, tmp_
 
 def test_the_proxy_writes_no_secret_to_its_lines_journal_summary_or_junit(mock, tmp_path):
     junit = tmp_path / "proxy.xml"
-    proxy = launch([sys.executable, "-m", "mock_server", "proxy", mock.url, "--port", "0",
+    proxy = launch_cli([*CLI, "proxy", mock.url, "--port", "0",
                     "--junitxml", str(junit), "--annotate"])
     try:
         token = mock.token()

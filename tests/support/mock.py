@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from werkzeug.test import TestResponse
 from mock_server import Settings, create_app
 from mock_server.testing.launcher import ServerProcess, launch
 
-from . import DEMO, SECRET, TOKEN
+from . import DEMO, SECRET, TOKEN, forkserver
 
-CLI = [sys.executable, "-m", "mock_server"]
+CLI = forkserver.MODULE
 
 
 def grant(scope: str | None = None) -> dict[str, str]:
@@ -98,5 +97,11 @@ def start_server(*args: str, command: list[str] | None = None, env: dict[str, st
                  cwd: Path | None = None) -> MockServer:
     """``balances-mock serve`` on port 0 with two workers and the tests' secret, once it listens."""
     command = command or CLI
-    return MockServer(launch([*command, "serve", "--port", "0", "--workers", "2", "--token-secret", SECRET, *args],
-                             env=env, cwd=cwd))
+    return MockServer(launch_cli([*command, "serve", "--port", "0", "--workers", "2", "--token-secret", SECRET, *args],
+                                 env=env, cwd=cwd))
+
+
+def launch_cli(command: list[str], **kwargs: Any) -> ServerProcess:
+    """``launch`` for the tests: ``python -m mock_server ...`` forked from the test process's fork
+    server (``forkserver``), a command of any other form (the wheel's) as a real process."""
+    return launch(command, popen=forkserver.popen, **kwargs)
