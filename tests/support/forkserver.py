@@ -126,6 +126,7 @@ class ForkServer:
 
     def close(self) -> None:
         """Ends the fork server, and every command it started that is still running."""
+        self._socket.shutdown(socket.SHUT_RDWR)  # wakes the listener, and the fork server hears the end
         self._socket.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=15)
