@@ -37,6 +37,9 @@ from . import ROOT
 
 MODULE = [sys.executable, "-m", "mock_server"]
 """The command the fork server stands in for; any other starts as a real process."""
+FORKING = sys.platform == "linux"
+"""Where the fork server runs: it passes the pipes over an ``AF_UNIX`` ``SOCK_SEQPACKET`` socket,
+which macOS lacks; there every command starts as a real process, only slower."""
 MESSAGE = 64 * 1024
 
 
@@ -140,7 +143,7 @@ def popen(command: Sequence[str], **kwargs: Any) -> subprocess.Popen | Forked:
     """A ``subprocess.Popen`` for ``launch``: ``python -m mock_server ...`` forked from this test
     process's fork server (started on first use), anything else as a real process."""
     global _server
-    if list(command[:len(MODULE)]) != MODULE:
+    if not FORKING or list(command[:len(MODULE)]) != MODULE:
         return subprocess.Popen(command, **kwargs)
     with _server_lock:
         if _server is None:
