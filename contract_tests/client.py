@@ -113,7 +113,7 @@ class _BudgetedSession(requests.Session):
                                    cert: Any) -> dict[str, Any]:
         """requests' own settings from the environment (proxies, ``no_proxy``, CA bundles), read
         once per origin and arguments instead of at every request: requests walks every
-        environment variable for them each time, about a tenth of the suite's CPU as a client.
+        environment variable for them each time, about 7% of a contract run's CPU as a client.
         A run talks to one origin, and its environment does not change under it."""
         scheme, netloc = urlsplit(url)[:2]
         key = (scheme, netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
