@@ -83,7 +83,11 @@ def run_load(urls: Sequence[str], threads: int = 8, operations: int = 100) -> Lo
 
     def client(index: int) -> None:
         rng = random.Random(index)
-        sandbox = Sandbox(urls[index % len(urls)])
+        try:
+            sandbox = Sandbox(urls[index % len(urls)])
+        except BaseException:
+            start.abort()  # the others stop waiting for a client that will never come
+            raise
         newest_seen = ""
         start.wait()
         for n in range(operations):
@@ -115,8 +119,10 @@ def run_load(urls: Sequence[str], threads: int = 8, operations: int = 100) -> Lo
         sandbox.close()
 
     with ThreadPoolExecutor(threads) as pool:
-        for done in [pool.submit(client, i) for i in range(threads)]:
-            done.result()
+        clients = [pool.submit(client, i) for i in range(threads)]
+    failed = [error for error in (done.exception() for done in clients) if error is not None]
+    if failed:  # what went wrong first, rather than the broken barrier it left the others
+        raise next((error for error in failed if not isinstance(error, threading.BrokenBarrierError)), failed[0])
     return load
 
 
