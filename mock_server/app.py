@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask
 
@@ -116,5 +117,25 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     register_error_handlers(app, tokens=True)
     if state is not None and settings.console:
         mount(app, create_console(config_for(settings.clients, TOKEN_PATH)))
-    app.wsgi_app = guarded(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = guarded(whole_bodies(app.wsgi_app))  # type: ignore[method-assign]
+    return app
+
+
+def whole_bodies(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+    """Each answer's body as one piece in a list. Flask hands a server an iterator (werkzeug's
+    ``ClosingIterator``) even for a body it holds whole, and granian streams whatever is not a
+    list: the head goes out first, then each piece is asked of a Python thread. That costs a
+    round through the thread pool per answer, and a worker stopping on SIGTERM could close the
+    connection between the two, after the head (a client read ``IncompleteRead`` once). Every
+    body of the twin is built in memory before it is answered, so nothing streams."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        answer = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+
     return app

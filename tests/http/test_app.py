@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
@@ -46,3 +47,16 @@ def test_oversized_body_is_413_in_the_envelope(embedded):
     response = embedded.post_token({"grant_type": "x" * 100_000}, APP_CLIENT)
     assert response.status_code == 413
     assert response.json["error"]["code"]
+
+
+@pytest.mark.parametrize("path", ["/user/balances/", "/__console/static/console.js", "/no/such/path"])
+def test_the_server_gets_each_body_whole_in_a_list(embedded, path):
+    """granian sends a list's body with its head; anything else it streams, piece by piece from a
+    Python thread, and a worker stopping could close the connection after the head."""
+    started = []
+    answer = embedded.app.wsgi_app({"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+                                    "SERVER_NAME": "localhost", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+                                    "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "REMOTE_ADDR": "127.0.0.1"},
+                                   lambda status, headers, exc_info=None: started.append(dict(headers)))
+    assert type(answer) is list and len(answer) == 1
+    assert int(started[-1]["Content-Length"]) == len(answer[0]) > 0
