@@ -121,21 +121,32 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     return app
 
 
-def whole_bodies(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., list[bytes]]:
+def whole_bodies(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     """Each answer's body as one piece in a list. Flask hands a server an iterator (werkzeug's
     ``ClosingIterator``) even for a body it holds whole, and granian streams whatever is not a
     list: the head goes out first, then each piece is asked of a Python thread. That costs a
     round through the thread pool per answer, and a worker stopping on SIGTERM could close the
-    connection between the two, after the head (a client read ``IncompleteRead`` once). Every
-    body of the twin is built in memory before it is answered, so nothing streams."""
+    connection between the two, after the head. Every body of the twin is built in memory before
+    it is answered. A body shorter than the Content-Length it announces (a HEAD's, or one a chaos
+    fault cut) is still streamed: granian then ends the connection where the body ends, as a
+    network would, where a list's length would replace the announced one."""
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        answer = wsgi_app(environ, start_response)
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        announced: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            announced[:] = [value for name, value in headers if name.lower() == "content-length"]
+            return start_response(status, headers, exc_info)
+
+        answer = wsgi_app(environ, start)
         try:
-            return [b"".join(answer)]
+            body = b"".join(answer)
         finally:
             close = getattr(answer, "close", None)
             if close is not None:
                 close()
+        if announced and announced[-1] != str(len(body)):
+            return iter((body,))
+        return [body]
 
     return app
