@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
 from mock_server import Client, Settings
 
@@ -54,9 +54,7 @@ def test_the_server_gets_each_body_whole_in_a_list(embedded, path):
     """granian sends a list's body with its head; anything else it streams, piece by piece from a
     Python thread, and a worker stopping could close the connection after the head."""
     started = []
-    answer = embedded.app.wsgi_app({"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
-                                    "SERVER_NAME": "localhost", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-                                    "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "REMOTE_ADDR": "127.0.0.1"},
+    answer = embedded.app.wsgi_app(EnvironBuilder(path=path).get_environ(),
                                    lambda status, headers, exc_info=None: started.append(dict(headers)))
     assert type(answer) is list and len(answer) == 1
     assert int(started[-1]["Content-Length"]) == len(answer[0]) > 0

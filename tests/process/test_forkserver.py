@@ -4,6 +4,7 @@ a new interpreter gives, or the process tests would pass on something a user nev
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 
@@ -21,8 +22,9 @@ def both(args: list[str], tmp_path) -> tuple[tuple[int, str], tuple[int, str]]:
     results = []
     for start in (forkserver.popen, subprocess.Popen):
         process = start([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-                        env={**forkserver.os.environ, "TMPDIR": str(tmp_path)}, start_new_session=True)
-        output = process.stdout.read()
+                        env={**os.environ, "TMPDIR": str(tmp_path)}, start_new_session=True)
+        with process.stdout:
+            output = process.stdout.read()
         results.append((process.wait(timeout=30), output))
     return results[0], results[1]
 
@@ -36,7 +38,8 @@ def test_a_forked_usage_error_is_the_new_interpreters(tmp_path):
 def test_a_forked_command_runs_in_its_folder(tmp_path):
     process = forkserver.popen([*CLI, "fixtures", "--out", "out"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
-    output = process.stdout.read()
+    with process.stdout:
+        output = process.stdout.read()
     assert process.wait(timeout=30) == 0, output
     assert (tmp_path / "out" / "manifest.json").is_file()
 
