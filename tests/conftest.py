@@ -21,11 +21,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import yaml
 
 from mock_server.testing.launcher import ServerProcess, launch
 
-from .support import ROOT, SPEC_PATH
+from .support import ROOT, SPEC_PATH, read_yaml
 from .support.docs import BuiltSite, build_site
 
 LEVELS = ("unit", "http", "process", "browser", "container")
@@ -72,7 +71,7 @@ def _slowest_first(items: list[pytest.Item]) -> Callable[[pytest.Item], int]:
 
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return read_yaml(SPEC_PATH)
 
 
 @pytest.fixture(scope="session")

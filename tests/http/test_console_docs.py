@@ -8,13 +8,12 @@ from importlib.metadata import version
 from urllib.parse import urljoin
 
 import pytest
-import yaml
 
 from mock_server import Client, Settings
 from mock_server.console.headers import VERSIONED_ASSETS
 from mock_server.spec import API_SPEC, SANDBOX_SPEC, load_spec
 
-from ..support import SECRET
+from ..support import SECRET, parse_yaml
 from ..support.assertions import assert_envelope
 from ..support.mock import InProcessMock
 from ..support.pages import Tags, directives
@@ -61,8 +60,8 @@ def test_the_demo_client_is_filled_in_and_no_other_clients_secret_ever_is(mock):
 
 @pytest.mark.parametrize("name", [API_SPEC, SANDBOX_SPEC])
 def test_a_served_spec_is_the_file_with_this_server_its_only_server(mock, name):
-    default = yaml.safe_load(mock.get(DOCS + name).text)
-    elsewhere = yaml.safe_load(mock.get(DOCS + name, headers={"Host": "docs.example:8123"}).text)
+    default = parse_yaml(mock.get(DOCS + name).text)
+    elsewhere = parse_yaml(mock.get(DOCS + name, headers={"Host": "docs.example:8123"}).text)
 
     assert [server["url"] for server in default["servers"]] == ["http://localhost"]
     assert [server["url"] for server in elsewhere["servers"]] == ["http://docs.example:8123"]
@@ -77,7 +76,7 @@ def test_the_sandbox_specs_references_reach_the_served_api_spec(mock):
         for child in node if isinstance(node, list) else []:
             yield from refs(child)
 
-    spec = yaml.safe_load(mock.get(DOCS + SANDBOX_SPEC).text)
+    spec = parse_yaml(mock.get(DOCS + SANDBOX_SPEC).text)
     documents = {urljoin(DOCS + SANDBOX_SPEC, ref).partition("#")[0] for ref in refs(spec) if not ref.startswith("#")}
     assert documents == {DOCS + API_SPEC}
 

@@ -15,16 +15,15 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 from contract_tests import rules
 
-from ..support import ROOT
+from ..support import ROOT, read_yaml
 from ..support.contract import CREDENTIALS, SMALL_WINDOW, WITHOUT_SCHEMA, variant_url
 from ..support.variants import ALL_LENIENT, DECIDING, EARLIER_TWIN, LENIENT, Variant
 
 LIMIT_CLAMPED = next(v for v in LENIENT if v.name == "lenient-limit-clamped-to-100")
-SPEC = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+SPEC = read_yaml(ROOT / "spec" / "openapi.yaml")
 CHECKS = {decision.id: decision.check for decision in rules.decisions(SPEC)}
 SCHEMA_EXAMPLES = ("--examples", "5")
 

@@ -12,7 +12,7 @@ import yaml
 
 from mock_server.commands.main import main
 
-from ..support import ROOT
+from ..support import ROOT, read_yaml
 
 ASSET = re.compile(r"<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=\"([^\"]+)\"|"
                    r"<link\b[^>]*\bhref=\"([^\"]+)\"|url\(\s*['\"]?([^'\")]+)")
@@ -80,7 +80,7 @@ def test_the_commands_reference_holds_every_command_and_option(site):
 def test_the_reference_renders_both_specs_operation_by_operation(site, spec):
     api = (site.folder / "reference" / "api.html").read_text(encoding="utf-8")
     sandbox = (site.folder / "reference" / "sandbox-api.html").read_text(encoding="utf-8")
-    sandbox_spec = yaml.safe_load((ROOT / "spec" / "sandbox.yaml").read_text(encoding="utf-8"))
+    sandbox_spec = read_yaml(ROOT / "spec" / "sandbox.yaml")
     for document, page in ((spec, api), (sandbox_spec, sandbox)):
         for path, item in document["paths"].items():
             for method, operation in item.items():

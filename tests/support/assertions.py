@@ -6,12 +6,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 
-from . import SANDBOX_SPEC_PATH, SPEC_PATH
+from . import SANDBOX_SPEC_PATH, SPEC_PATH, read_yaml
 
 
 def body(response: Any) -> Any:
@@ -62,6 +61,6 @@ class _RequestLine(WerkzeugOpenAPIRequest):
 @cache
 def _openapi(base_url: str, spec_path: Path) -> OpenAPI:
     """A spec (the API's or the sandbox's), bound to the server the response came from."""
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    spec = read_yaml(spec_path)
     spec["servers"] = [{"url": base_url}]
     return OpenAPI.from_dict(spec, base_uri=spec_path.as_uri())

@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl, urlencode
 
 import click
 import jwt
-import yaml
 from werkzeug.wrappers import Request, Response
 
 from contract_tests import rules
@@ -27,7 +26,7 @@ from contract_tests.rules import Rule
 from mock_server import Settings, create_app
 from mock_server.serving.server import ServerOptions, serve
 
-from . import ROOT
+from . import ROOT, read_yaml
 
 SECRET = "variants-secret-that-is-long-enough-for-hs256"
 HISTORY = "/user/balances/history/"
@@ -557,7 +556,7 @@ balance chain rule can check nothing, and must say so."""
 
 # -- every documented item broken, to prove the coverage matrix ------------------------------
 
-CONTRACT = Contract(yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8")))
+CONTRACT = Contract(read_yaml(ROOT / "spec" / "openapi.yaml"))
 
 
 def _wrong_type(value: Any) -> Any:
@@ -669,7 +668,7 @@ def variants_app(mock: Any) -> Callable:
 def main(port: int) -> None:
     """Serve every variant under /v/<name>/ from one server."""
     mock = create_app(Settings(token_secret=SECRET))
-    serve(variants_app(mock), ServerOptions(port=port, workers=2, access_log=False),
+    serve(variants_app(mock), ServerOptions(port=port, workers=1, access_log=False),
           lambda url: click.echo(f"variants at {url}", err=False))
 
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 import tomllib
 
-import yaml
-
 from mock_server.serving.ports import Ports
 
-from ..support import ROOT
+from ..support import ROOT, read_yaml
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8"))
+COMPOSE = read_yaml(ROOT / "deploy" / "compose.yaml")
 HAPROXY = (ROOT / "deploy" / "haproxy.cfg").read_text(encoding="utf-8")
 
 

@@ -10,7 +10,6 @@ import json
 import re
 
 import pytest
-import yaml
 
 from mock_server.ledger.bookings import Transaction, book
 from mock_server.ledger.scenarios import SCENARIOS, build_ledger
@@ -21,7 +20,7 @@ from mock_server.twin import accounts as accounts_module
 from mock_server.twin.accounts import Accounts
 from mock_server.twin.registry import ClientRegistry
 
-from ..support import SANDBOX_SPEC_PATH
+from ..support import SANDBOX_SPEC_PATH, read_yaml
 
 BOTH = frozenset({"read", "write"})
 
@@ -46,7 +45,7 @@ class CountingClients(MemoryClients):
 
 
 def test_the_scenarios_a_client_may_ask_for_are_the_servers():
-    spec = yaml.safe_load(SANDBOX_SPEC_PATH.read_text(encoding="utf-8"))
+    spec = read_yaml(SANDBOX_SPEC_PATH)
     assert spec["components"]["schemas"]["ClientRequest"]["properties"]["scenario"]["enum"] == list(SCENARIOS)
 
 

@@ -10,13 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-import yaml
 
 from contract_tests import checks
 
-from ..support import BALANCES, HISTORY, SPEC_PATH
+from ..support import BALANCES, HISTORY, SPEC_PATH, read_yaml
 
-SPEC = yaml.safe_load(SPEC_PATH.read_text())
+SPEC = read_yaml(SPEC_PATH)
 
 
 def examples(path: str, status: str = "200") -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from mkdocs.exceptions import PluginError
 
-from ..support import ROOT
+from ..support import ROOT, read_yaml
 from ..support.docs import hook
 
 
@@ -58,7 +58,7 @@ def test_the_error_codes_keep_the_envelope_and_the_token_errors_apart(reference)
 
 def test_every_decision_of_the_spec_is_on_the_decisions_page(reference):
     page = reference.render_decisions()
-    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
+    spec = read_yaml(ROOT / "spec" / "openapi.yaml")
     assert [decision for decision in spec["x-decisions"] if f"`{decision}`" not in page] == []
     assert "**Amounts**" in page and "Idempotency-Key" in page
     assert "`limit` of `GET /user/balances/history/`" in page

@@ -13,7 +13,6 @@ from urllib.parse import urljoin
 
 import openapi_core.app
 import pytest
-import yaml
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
@@ -24,9 +23,9 @@ from mock_server.spec import API_SPEC, SANDBOX_SPEC, documented_responses, load_
 from mock_server.twin import validation
 from mock_server.twin.validation import SpecValidator
 
-from ..support import SANDBOX_SPEC_PATH, SPEC_PATH
+from ..support import SANDBOX_SPEC_PATH, SPEC_PATH, read_yaml
 
-DOCUMENTS = {path.as_uri(): yaml.safe_load(path.read_text(encoding="utf-8")) for path in (SPEC_PATH, SANDBOX_SPEC_PATH)}
+DOCUMENTS = {path.as_uri(): read_yaml(path) for path in (SPEC_PATH, SANDBOX_SPEC_PATH)}
 REGISTRY = Registry().with_resources(
     (uri, Resource(contents=document, specification=DRAFT202012)) for uri, document in DOCUMENTS.items())
 SANDBOX = SANDBOX_SPEC_PATH.as_uri()
